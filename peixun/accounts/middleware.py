@@ -1,0 +1,36 @@
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from peixun.core.scopes import Actor
+
+SESSION_GRANT_KEY = "active_grant_id"
+# Paths a user who must change the password may still open.
+_ALWAYS_ALLOWED = ("/accounts/password/", "/accounts/logout/", "/static/", "/i18n/", "/verify/")
+
+
+def active_grant(user, wanted_id):
+    grants = list(user.grants.filter(is_active=True).select_related("user", "region", "school", "institution"))
+    if not grants:
+        return None
+    for grant in grants:
+        if grant.pk == wanted_id:
+            return grant
+    return grants[0]
+
+
+class ActorMiddleware:
+    """Sets ``request.actor`` for signed-in users and enforces the first-login password change."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.actor = None
+        user = request.user
+        if user.is_authenticated and not request.path.startswith("/api/"):
+            grant = active_grant(user, request.session.get(SESSION_GRANT_KEY))
+            if grant is not None:
+                request.actor = Actor.from_grant(grant)
+            if user.must_change_password and not request.path.startswith(_ALWAYS_ALLOWED):
+                return redirect(reverse("accounts:password_change"))
+        return self.get_response(request)

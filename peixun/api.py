@@ -1,0 +1,63 @@
+"""The JSON API: one NinjaAPI, a router per app, domain errors as 4xx ``{code, message, details}``."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from peixun.api_auth import SessionActorAuth, TokenActorAuth
+from peixun.core.errors import DomainError
+
+api = NinjaAPI(
+    title="Peixun 教师培训平台 API",
+    version="1.0",
+    auth=[TokenActorAuth(), SessionActorAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, status: int, code: str, message: str, details=None):
+    return api.create_response(request, {"code": code, "message": message, "details": details}, status=status)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return _error(request, exc.status, exc.code, exc.message, exc.details)
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request, exc: NinjaValidationError):
+    return _error(request, 422, "invalid", _("The request data is invalid."), exc.errors)
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request, exc):
+    return _error(request, 401, "unauthenticated", _("Please sign in or send a valid API token."))
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return _error(request, 404, "not_found", _("The object does not exist or is outside your scope."))
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+def _register_routers() -> None:
+    from peixun.accounts.api import router as accounts_router
+    from peixun.core.api import router as core_router
+    from peixun.orgs.api import router as orgs_router
+    from peixun.roster.api import router as roster_router
+
+    api.add_router("/core", core_router)
+    api.add_router("/accounts", accounts_router)
+    api.add_router("/orgs", orgs_router)
+    api.add_router("/roster", roster_router)
+
+
+_register_routers()

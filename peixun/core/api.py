@@ -1,0 +1,74 @@
+from datetime import datetime
+
+from ninja import Router, Schema
+
+from . import selectors, services
+
+router = Router(tags=["core"])
+
+
+class MeOut(Schema):
+    username: str
+    display_name: str
+    role: str
+    role_label: str
+    scope: str
+    must_change_password: bool
+
+
+class NotificationOut(Schema):
+    id: int
+    title: str
+    body: str
+    link: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    title: str
+    status: str
+    progress: int
+    total: int
+    percent: int
+    message: str
+    result: dict
+    created_at: datetime
+
+
+@router.get("/me", response=MeOut, summary="当前用户与角色")
+def me(request):
+    actor = request.actor
+    return MeOut(
+        username=actor.user.username,
+        display_name=actor.user.display_name,
+        role=actor.role,
+        role_label=actor.role_label,
+        scope=actor.scope_label,
+        must_change_password=actor.user.must_change_password,
+    )
+
+
+@router.get("/notifications", response=list[NotificationOut], summary="通知（最近 100 条）")
+def notifications(request, unread: bool = False):
+    qs = selectors.notification_list(user=request.user)
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return list(qs[:100])
+
+
+@router.post("/notifications/read", summary="全部标为已读")
+def notifications_read(request):
+    return {"updated": services.notification_mark_read(user=request.user)}
+
+
+@router.get("/jobs", response=list[JobOut], summary="我的后台任务")
+def jobs(request):
+    return list(selectors.job_list(user=request.user)[:100])
+
+
+@router.get("/jobs/{job_id}", response=JobOut, summary="后台任务详情")
+def job(request, job_id: int):
+    return selectors.job_get(user=request.user, job_id=job_id)

@@ -1,0 +1,36 @@
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import render
+
+from .errors import PermissionDenied
+
+
+def actor_required(view):
+    """The user is signed in and acts in a role; otherwise sign in / explain."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.actor is None:
+            return render(request, "core/no_role.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def roles_required(*roles):
+    """Page is for these roles only; others get the access-denied page."""
+
+    def decorator(view):
+        @wraps(view)
+        @actor_required
+        def wrapper(request, *args, **kwargs):
+            if request.actor.role not in roles:
+                raise PermissionDenied("您当前的角色不能访问此页面。如果您有多个角色，请在右上角切换。")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

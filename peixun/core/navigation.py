@@ -1,0 +1,48 @@
+"""The menu each role sees. Apps add their entries here, next to the role that uses them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Role
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    icon: str = "circle"
+    roles: frozenset[str] = frozenset()
+
+    @property
+    def url(self) -> str:
+        try:
+            return reverse(self.url_name)
+        except NoReverseMatch:
+            return "#"
+
+
+def _item(label, url_name, icon, *roles) -> MenuItem:
+    return MenuItem(label=label, url_name=url_name, icon=icon, roles=frozenset(roles))
+
+
+BUREAUS = (Role.PROVINCE, Role.CITY, Role.COUNTY)
+
+MENU: list[MenuItem] = [
+    _item(_("Home"), "home", "house", *Role.values),
+    _item(_("Regions"), "orgs:region_list", "diagram-3", Role.PROVINCE, Role.CITY, Role.COUNTY),
+    _item(_("Schools"), "orgs:school_list", "building", Role.PROVINCE, Role.CITY, Role.COUNTY),
+    _item(_("Institutions"), "orgs:institution_list", "bank", Role.PROVINCE, Role.MONITOR),
+    _item(_("Teachers"), "roster:teacher_list", "people", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.MONITOR),
+    _item(_("Roster import"), "roster:import_list", "upload", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL),
+    _item(_("Accounts"), "accounts:user_list", "person-gear", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL),
+    _item(_("Audit log"), "core:audit_list", "journal-text", Role.AUDITOR),
+    _item(_("Background jobs"), "core:job_list", "hourglass-split", *Role.values),
+]
+
+
+def menu_for(actor) -> list[MenuItem]:
+    return [item for item in MENU if actor.role in item.roles]

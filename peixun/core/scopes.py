@@ -1,0 +1,213 @@
+"""Who is acting, and what they may see and do: the one permissions module.
+
+* ``Actor`` is a user acting in one of their role grants (a principal who is also a
+  teacher acts in one role at a time).
+* ``SCOPES`` says, per model, how a row relates to a region, school, institution or
+  teacher; ``visible(actor, queryset)`` filters any queryset to the actor's scope.
+* ``ACTIONS`` says which roles may perform each action; ``require(actor, action, obj)``
+  checks the role and that ``obj`` lies inside the actor's scope.
+
+Every selector filters with ``visible``; every service starts with ``require``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from .errors import NotFound, PermissionDenied
+from .roles import Role
+
+if TYPE_CHECKING:
+    from peixun.accounts.models import RoleGrant, User
+    from peixun.orgs.models import Institution, Region, School
+
+ALL_READERS = {Role.PROVINCE, Role.MONITOR}  # see every row of every scoped model
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User
+    role: str
+    grant: RoleGrant | None = None
+    region: Region | None = None
+    school: School | None = None
+    institution: Institution | None = None
+    teacher_id: int | None = None
+
+    @classmethod
+    def from_grant(cls, grant: RoleGrant) -> Actor:
+        teacher_id = None
+        if grant.role == Role.TEACHER:
+            teacher = getattr(grant.user, "teacher", None)
+            teacher_id = teacher.pk if teacher is not None else None
+        return cls(
+            user=grant.user,
+            role=grant.role,
+            grant=grant,
+            region=grant.region,
+            school=grant.school,
+            institution=grant.institution,
+            teacher_id=teacher_id,
+        )
+
+    @property
+    def scope_label(self) -> str:
+        target = self.region or self.school or self.institution
+        return str(target) if target is not None else ""
+
+    @property
+    def role_label(self) -> str:
+        return str(Role(self.role).label)
+
+    def is_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def county_id(self) -> int | None:
+        """The county this actor works in (bureau officer or school staff)."""
+        if self.school is not None:
+            return self.school.county_id
+        if self.region is not None and self.region.level == "county":
+            return self.region.pk
+        return None
+
+
+@dataclass(frozen=True)
+class ScopePaths:
+    """Lookups from a model to the things scopes are made of. ``""`` means the row itself."""
+
+    region: tuple[str, ...] = ()  # lookups to a Region; the row is in scope if that region is in the actor's subtree
+    school: tuple[str, ...] = ()
+    institution: tuple[str, ...] = ()
+    teacher: tuple[str, ...] = ()
+    roles: frozenset[str] = field(default_factory=frozenset)  # extra roles that see every row (besides ALL_READERS)
+    public: Q | None = None  # rows any signed-in user may see
+    distinct: bool = False  # set when a lookup crosses a to-many relation
+
+
+def _paths(*items: str) -> tuple[str, ...]:
+    return tuple(items)
+
+
+SCOPES: dict[str, ScopePaths] = {
+    "orgs.region": ScopePaths(region=_paths("")),
+    "orgs.school": ScopePaths(region=_paths("county"), school=_paths("")),
+    "orgs.institution": ScopePaths(institution=_paths(""), public=Q(is_active=True)),
+    "accounts.user": ScopePaths(
+        region=_paths("grants__region", "grants__school__county"),
+        school=_paths("grants__school"),
+        institution=_paths("grants__institution"),
+        distinct=True,
+    ),
+    "roster.teacher": ScopePaths(region=_paths("school__county"), school=_paths("school"), teacher=_paths("")),
+    "roster.exemption": ScopePaths(
+        region=_paths("teacher__school__county"), school=_paths("teacher__school"), teacher=_paths("teacher")
+    ),
+    "roster.rosterimport": ScopePaths(region=_paths("region", "school__county"), school=_paths("school")),
+    "core.auditlog": ScopePaths(roles=frozenset({Role.AUDITOR})),
+}
+
+# action -> roles allowed to perform it (the object, if any, must also be in scope).
+ACTIONS: dict[str, set[str]] = {
+    "orgs.region.create": {Role.PROVINCE},
+    "orgs.school.create": {Role.PROVINCE, Role.CITY, Role.COUNTY},
+    "orgs.school.edit": {Role.PROVINCE, Role.CITY, Role.COUNTY},
+    "orgs.institution.create": {Role.PROVINCE},
+    "orgs.institution.edit": {Role.PROVINCE},
+    "accounts.grant.bureau": {Role.PROVINCE},  # city / county / province / monitor / auditor / expert accounts
+    "accounts.grant.institution": {Role.PROVINCE},
+    "accounts.grant.school": {Role.PROVINCE, Role.CITY, Role.COUNTY},
+    "accounts.teacher_login.manage": {Role.SCHOOL, Role.COUNTY, Role.PROVINCE},
+    "accounts.user.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.INSTITUTION},
+    "roster.teacher.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.MONITOR},
+    "roster.teacher.edit_local": {Role.SCHOOL, Role.COUNTY, Role.PROVINCE},
+    "roster.teacher.view_full_id": {Role.SCHOOL, Role.COUNTY, Role.PROVINCE},
+    "roster.import": {Role.SCHOOL, Role.COUNTY, Role.CITY, Role.PROVINCE},
+    "roster.exemption.manage": {Role.SCHOOL, Role.COUNTY, Role.PROVINCE},
+    "core.audit.view": {Role.AUDITOR},
+}
+
+
+def _model_label(model: type[Model]) -> str:
+    return model._meta.label_lower
+
+
+def _scope_q(actor: Actor, paths: ScopePaths) -> Q | None:
+    """The Q restricting rows to the actor's scope, or None when nothing is visible."""
+    q: Q | None = None
+
+    def either(lookups: tuple[str, ...], value: Any, suffix: str = "") -> Q | None:
+        result: Q | None = None
+        for lookup in lookups:
+            key = f"{lookup}__{suffix}" if lookup and suffix else (suffix or lookup or "pk")
+            part = Q(**{key: value})
+            result = part if result is None else result | part
+        return result
+
+    if actor.role in (Role.CITY, Role.COUNTY, Role.EXPERT) and actor.region is not None:
+        q = either(paths.region, actor.region.path, "path__startswith")
+    elif actor.role == Role.SCHOOL and actor.school is not None:
+        q = either(paths.school, actor.school.pk)
+    elif actor.role in (Role.INSTITUTION, Role.INSTITUTION_REVIEWER) and actor.institution is not None:
+        q = either(paths.institution, actor.institution.pk)
+    elif actor.role == Role.TEACHER and actor.teacher_id is not None:
+        q = either(paths.teacher, actor.teacher_id)
+    if paths.public is not None:
+        q = paths.public if q is None else (q | paths.public)
+    return q
+
+
+def visible(actor: Actor, queryset: QuerySet) -> QuerySet:
+    """Filter ``queryset`` to the rows the actor may see."""
+    label = _model_label(queryset.model)
+    paths = SCOPES.get(label)
+    if paths is None:
+        raise LookupError(f"no scope registered for {label}")
+    if actor.role in paths.roles or (actor.role in ALL_READERS and label != "core.auditlog"):
+        return queryset
+    q = _scope_q(actor, paths)
+    if q is None:
+        return queryset.none()
+    filtered = queryset.filter(q)
+    return filtered.distinct() if paths.distinct else filtered
+
+
+def in_scope(actor: Actor, obj: Model) -> bool:
+    return visible(actor, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def can(actor: Actor, action: str, obj: Model | None = None) -> bool:
+    roles = ACTIONS.get(action)
+    if roles is None:
+        raise LookupError(f"unknown action {action}")
+    if actor.role not in roles:
+        return False
+    return obj is None or in_scope(actor, obj)
+
+
+def require(actor: Actor | None, action: str, obj: Model | None = None) -> None:
+    """Raise unless the actor may perform ``action`` (on ``obj``).
+
+    Objects outside the actor's scope raise NotFound, so their existence does not leak.
+    """
+    if actor is None:
+        raise PermissionDenied(_("Please sign in first."))
+    roles = ACTIONS.get(action)
+    if roles is None:
+        raise LookupError(f"unknown action {action}")
+    if actor.role not in roles:
+        raise PermissionDenied(_("Your role may not perform this operation."))
+    if obj is not None and not in_scope(actor, obj):
+        raise NotFound(_("The object does not exist or is outside your scope."))
+
+
+def get_visible(actor: Actor, queryset: QuerySet, **lookup: Any) -> Any:
+    """Fetch one row inside the actor's scope, or raise NotFound."""
+    try:
+        return visible(actor, queryset).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise NotFound(_("The object does not exist or is outside your scope.")) from None

@@ -1,0 +1,54 @@
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Job, Notification, OutboxMessage
+
+
+def notify(users: Iterable, *, title: str, body: str = "", link: str = "", kind: str = "", sms: bool = False) -> int:
+    """Send an in-app notification to each user (call inside the service's transaction).
+
+    With ``sms`` an outbox row is queued for each user that has a phone number, for a
+    sender to deliver later.
+    """
+    rows = [Notification(user=user, title=title[:200], body=body, link=link, kind=kind) for user in users if user]
+    created = Notification.objects.bulk_create(rows)
+    if sms:
+        OutboxMessage.objects.bulk_create(
+            OutboxMessage(notification=n, channel=OutboxMessage.Channel.SMS) for n in created if n.user.phone
+        )
+    return len(created)
+
+
+def notification_mark_read(*, user, notification_id: int | None = None) -> int:
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())
+
+
+def job_create(*, owner, kind: str, title: str, params: dict | None = None, total: int = 0) -> Job:
+    return Job.objects.create(owner=owner, kind=kind, title=title, params=params or {}, total=total)
+
+
+def job_progress(job: Job, *, progress: int, total: int | None = None, message: str = "") -> None:
+    """Record progress outside the job's own transaction so the page can show it."""
+    fields = {"progress": progress, "status": Job.Status.RUNNING, "updated_at": timezone.now()}
+    if total is not None:
+        fields["total"] = total
+    if message:
+        fields["message"] = message[:500]
+    Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def job_finish(job: Job, *, ok: bool, message: str = "", result: dict | None = None) -> None:
+    with transaction.atomic():
+        job.refresh_from_db()
+        job.status = Job.Status.SUCCEEDED if ok else Job.Status.FAILED
+        job.message = message[:500]
+        if result is not None:
+            job.result = result
+        if ok and job.total:
+            job.progress = job.total
+        job.save()

@@ -1,0 +1,107 @@
+from datetime import date
+
+from ninja import Router, Schema
+
+from peixun.core.masking import mask_national_id, mask_phone
+from peixun.core.scopes import can
+
+from . import selectors, services
+
+router = Router(tags=["roster"])
+
+
+class TeacherOut(Schema):
+    id: int
+    national_id: str
+    name: str
+    gender: str
+    birth_date: date
+    school_id: int
+    school_code: str
+    stage: str
+    subject: str
+    title: str
+    status: str
+    phone: str
+    post: str
+    hire_date: date | None
+    probation_end: date | None
+
+
+class TeacherLocalIn(Schema):
+    phone: str = ""
+    post: str = "teacher"
+    hire_date: date | None = None
+    probation_end: date | None = None
+    remarks: str = ""
+
+
+class ExemptionIn(Schema):
+    kind: str
+    reason: str
+    starts_on: date
+    ends_on: date | None = None
+
+
+class ExemptionOut(Schema):
+    id: int
+    kind: str
+    reason: str
+    starts_on: date
+    ends_on: date | None
+
+
+def _out(actor, teacher) -> TeacherOut:
+    full = can(actor, "roster.teacher.view_full_id")
+    return TeacherOut(
+        id=teacher.pk,
+        national_id=teacher.national_id if full else mask_national_id(teacher.national_id),
+        name=teacher.name,
+        gender=teacher.gender,
+        birth_date=teacher.birth_date,
+        school_id=teacher.school_id,
+        school_code=teacher.school.code,
+        stage=teacher.stage,
+        subject=teacher.subject,
+        title=teacher.title,
+        status=teacher.status,
+        phone=teacher.phone if full else mask_phone(teacher.phone),
+        post=teacher.post,
+        hire_date=teacher.hire_date,
+        probation_end=teacher.probation_end,
+    )
+
+
+@router.get("/teachers", response=list[TeacherOut], summary="教师名册（按权限范围，身份证号按角色脱敏）")
+def teachers(
+    request,
+    q: str = "",
+    school_id: int | None = None,
+    county_id: int | None = None,
+    stage: str = "",
+    subject: str = "",
+    limit: int = 100,
+    offset: int = 0,
+):
+    qs = selectors.teacher_list(
+        actor=request.actor, query=q, school_id=school_id, county_id=county_id, stage=stage, subject=subject
+    )
+    limit = max(1, min(limit, 1000))
+    return [_out(request.actor, t) for t in qs[offset : offset + limit]]
+
+
+@router.get("/teachers/{teacher_id}", response=TeacherOut, summary="教师详情")
+def teacher(request, teacher_id: int):
+    return _out(request.actor, selectors.teacher_get(actor=request.actor, teacher_id=teacher_id))
+
+
+@router.put("/teachers/{teacher_id}/local", response=TeacherOut, summary="修改学校维护的字段")
+def teacher_update_local(request, teacher_id: int, payload: TeacherLocalIn):
+    teacher = selectors.teacher_get(actor=request.actor, teacher_id=teacher_id)
+    return _out(request.actor, services.teacher_update_local(actor=request.actor, teacher=teacher, **payload.dict()))
+
+
+@router.post("/teachers/{teacher_id}/exemptions", response={201: ExemptionOut}, summary="登记免修（学分要求不适用）")
+def exemption_create(request, teacher_id: int, payload: ExemptionIn):
+    teacher = selectors.teacher_get(actor=request.actor, teacher_id=teacher_id)
+    return 201, services.exemption_create(actor=request.actor, teacher=teacher, **payload.dict())
