@@ -48,16 +48,28 @@ def http_error(request, exc: HttpError):
     return _error(request, exc.status_code, "error", str(exc))
 
 
-def _register_routers() -> None:
-    from peixun.accounts.api import router as accounts_router
-    from peixun.core.api import router as core_router
-    from peixun.orgs.api import router as orgs_router
-    from peixun.roster.api import router as roster_router
+APPS_WITH_API = (
+    "core",
+    "accounts",
+    "orgs",
+    "roster",
+    "terms",
+    "catalog",
+    "orders",
+    "enrollment",
+    "results",
+    "credits",
+    "schoolbased",
+    "monitoring",
+    "reports",
+)
 
-    api.add_router("/core", core_router)
-    api.add_router("/accounts", accounts_router)
-    api.add_router("/orgs", orgs_router)
-    api.add_router("/roster", roster_router)
+
+def _register_routers() -> None:
+    from importlib import import_module
+
+    for app in APPS_WITH_API:
+        api.add_router(f"/{app}", import_module(f"peixun.{app}.api").router)
 
 
 _register_routers()

@@ -56,6 +56,15 @@ INSTALLED_APPS = [
     "peixun.orgs",
     "peixun.accounts",
     "peixun.roster",
+    "peixun.terms",
+    "peixun.catalog",
+    "peixun.orders",
+    "peixun.enrollment",
+    "peixun.results",
+    "peixun.credits",
+    "peixun.schoolbased",
+    "peixun.monitoring",
+    "peixun.reports",
 ]
 
 MIDDLEWARE = [
@@ -170,9 +179,7 @@ STATICFILES_DIRS = [
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": env_str("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
-    },
+    "staticfiles": {"BACKEND": env_str("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")},
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -23,7 +23,8 @@ PYTHON = sys.executable
 
 
 def catalogues() -> list[Path]:
-    return sorted((ROOT / "peixun").glob("*/locale/zh_Hans/LC_MESSAGES/django.po"))
+    """Every app with a locale/ directory has (or gets, on update) a catalogue."""
+    return sorted(p / "zh_Hans/LC_MESSAGES/django.po" for p in (ROOT / "peixun").glob("*/locale") if p.is_dir())
 
 
 def _translated(entry: polib.POEntry) -> bool:
@@ -37,6 +38,8 @@ def _translated(entry: polib.POEntry) -> bool:
 def known_translations() -> dict[str, polib.POEntry]:
     known: dict[str, polib.POEntry] = {}
     for path in catalogues():
+        if not path.exists():
+            continue
         for entry in polib.pofile(str(path)):
             if entry.msgid and _translated(entry):
                 known.setdefault(entry.msgid, entry)
@@ -49,7 +52,7 @@ def fill(path: Path, known: dict[str, polib.POEntry]) -> None:
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
             entry.msgstr = ""
-            entry.msgstr_plural = {k: "" for k in entry.msgstr_plural} if entry.msgid_plural else {}
+            entry.msgstr_plural = dict.fromkeys(entry.msgstr_plural, "") if entry.msgid_plural else {}
             entry.previous_msgid = None
         if _translated(entry) or entry.msgid not in known:
             continue
@@ -69,7 +72,18 @@ def makemessages() -> None:
     for path in catalogues():
         app = path.parents[3]
         subprocess.run(
-            [PYTHON, str(ROOT / "manage.py"), "makemessages", "-l", "zh_Hans", "--no-obsolete", "--no-wrap", "--no-location", "-v", "0"],
+            [
+                PYTHON,
+                str(ROOT / "manage.py"),
+                "makemessages",
+                "-l",
+                "zh_Hans",
+                "--no-obsolete",
+                "--no-wrap",
+                "--no-location",
+                "-v",
+                "0",
+            ],
             cwd=app,
             check=True,
         )
@@ -79,6 +93,8 @@ def missing() -> list[str]:
     known = known_translations()
     left = set()
     for path in catalogues():
+        if not path.exists():
+            continue
         for entry in polib.pofile(str(path)):
             if entry.msgid and not _translated(entry) and entry.msgid not in known:
                 left.add(entry.msgid)
@@ -90,7 +106,8 @@ def fill_all(extra: dict[str, polib.POEntry] | None = None) -> None:
     if extra:
         known.update(extra)
     for path in catalogues():
-        fill(path, known)
+        if path.exists():
+            fill(path, known)
 
 
 def main(argv: list[str]) -> int:

@@ -97,7 +97,9 @@ class TeacherFactory(factory.django.DjangoModelFactory):
     national_id = factory.LazyFunction(unique_national_id)
     name = factory.Sequence(lambda n: f"教师{n}")
     gender = "F"
-    birth_date = factory.LazyAttribute(lambda o: date(int(o.national_id[6:10]), int(o.national_id[10:12]), int(o.national_id[12:14])))
+    birth_date = factory.LazyAttribute(
+        lambda o: date(int(o.national_id[6:10]), int(o.national_id[10:12]), int(o.national_id[12:14]))
+    )
     title = Title.INTERMEDIATE
     stage = Stage.PRIMARY
     subject = Subject.MATH
@@ -114,7 +116,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     must_change_password = False
 
 
-def make_actor(role: str, *, region=None, school=None, institution=None, teacher: Teacher | None = None, user=None) -> Actor:
+def make_actor(
+    role: str, *, region=None, school=None, institution=None, teacher: Teacher | None = None, user=None
+) -> Actor:
     """A user with one grant, returned as an Actor (and the user's teacher record linked for teachers)."""
     user = user or UserFactory()
     if role == Role.TEACHER:

@@ -49,7 +49,9 @@ def _user_out(user: User) -> UserOut:
         display_name=user.display_name,
         phone=mask_phone(user.phone),
         is_active=user.is_active,
-        grants=[GrantOut(id=g.pk, role=g.role, scope=str(g.scope_object), is_active=g.is_active) for g in user.grants.all()],
+        grants=[
+            GrantOut(id=g.pk, role=g.role, scope=str(g.scope_object), is_active=g.is_active) for g in user.grants.all()
+        ],
     )
 
 

@@ -39,7 +39,9 @@ class UserCreateForm(Form):
     scope_code = forms.CharField(
         label=_("Scope code"),
         max_length=20,
-        help_text=_("Region code for bureau roles, school code for school roles, institution code for institution roles."),
+        help_text=_(
+            "Region code for bureau roles, school code for school roles, institution code for institution roles."
+        ),
     )
 
     def __init__(self, *args, roles=(), **kwargs):

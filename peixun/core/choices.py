@@ -102,3 +102,45 @@ def split_codes(value: str) -> list[str]:
 def labels(choices, value: str) -> str:
     mapping = dict(choices.choices)
     return "、".join(str(mapping.get(c, c)) for c in split_codes(value))
+
+
+class TrainingLevel(models.TextChoices):
+    """培训层次: also says which bureau reviews and publishes the project."""
+
+    NATIONAL = "national", _("National")
+    PROVINCIAL = "provincial", _("Provincial")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+    SCHOOL = "school", _("School")
+
+
+class TrainingFormat(models.TextChoices):
+    FACE_TO_FACE = "face", _("Face to face")
+    ONLINE = "online", _("Online")
+    BLENDED = "blended", _("Blended")
+
+
+class TrainingField(models.TextChoices):
+    """培训领域."""
+
+    ETHICS = "ethics", _("Professional ethics and literacy")
+    SUBJECT_TEACHING = "subject_teaching", _("Subject teaching")
+    MORAL_EDUCATION = "moral_education", _("Class management and moral education")
+    MENTAL_HEALTH = "mental_health", _("Mental health education")
+    IT_APPLICATION = "it_application", _("Information technology application")
+    SCIENCE_LAB = "science_lab", _("Science and laboratory teaching")
+    LABOUR = "labour", _("Labour education")
+    LEADERSHIP = "leadership", _("School leadership and management")
+    RESEARCH = "research", _("Educational research")
+    GENERAL = "general", _("General literacy")
+
+
+class CreditCategory(models.TextChoices):
+    """Credit categories the policies know. Preset A uses 统筹/自主; preset B the others."""
+
+    TONGCHOU = "tongchou", _("Coordinated training (统筹培训)")
+    ZIZHU = "zizhu", _("School-organised training (自主培训)")
+    CENTRALISED = "centralised", _("Centralised training (集中培训)")
+    SCHOOL_BASED = "school_based", _("School-based training (校本研修)")
+    PROBATION = "probation", _("New-teacher probation training")
+    PRINCIPAL_QUALIFICATION = "principal_qual", _("New principals' qualification training")

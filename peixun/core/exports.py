@@ -35,7 +35,7 @@ def write_xlsx(target, headers: Sequence[str], rows: Iterable[Sequence], *, titl
 
 def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence], *, title: str = "Sheet1"):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    spool = tempfile.TemporaryFile()
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     write_xlsx(spool, headers, rows, title=title)
     spool.seek(0)
     name = f"{filename}-{stamp}.xlsx"

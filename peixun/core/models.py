@@ -8,7 +8,12 @@ class AuditLog(models.Model):
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("user"),
     )
     username = models.CharField(_("username"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=32, blank=True)

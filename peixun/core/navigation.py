@@ -36,7 +36,9 @@ MENU: list[MenuItem] = [
     _item(_("Regions"), "orgs:region_list", "diagram-3", Role.PROVINCE, Role.CITY, Role.COUNTY),
     _item(_("Schools"), "orgs:school_list", "building", Role.PROVINCE, Role.CITY, Role.COUNTY),
     _item(_("Institutions"), "orgs:institution_list", "bank", Role.PROVINCE, Role.MONITOR),
-    _item(_("Teachers"), "roster:teacher_list", "people", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.MONITOR),
+    _item(
+        _("Teachers"), "roster:teacher_list", "people", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.MONITOR
+    ),
     _item(_("Roster import"), "roster:import_list", "upload", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL),
     _item(_("Accounts"), "accounts:user_list", "person-gear", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL),
     _item(_("Audit log"), "core:audit_list", "journal-text", Role.AUDITOR),

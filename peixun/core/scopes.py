@@ -129,6 +129,8 @@ ACTIONS: dict[str, set[str]] = {
     "roster.import": {Role.SCHOOL, Role.COUNTY, Role.CITY, Role.PROVINCE},
     "roster.exemption.manage": {Role.SCHOOL, Role.COUNTY, Role.PROVINCE},
     "core.audit.view": {Role.AUDITOR},
+    "terms.term.manage": {Role.PROVINCE},
+    "terms.window.extend": {Role.PROVINCE},
 }
 
 

@@ -21,7 +21,9 @@ class SchoolForm(Form):
     county = forms.ModelChoiceField(label=_("County"), queryset=Region.objects.none())
     code = forms.CharField(label=_("School code"), max_length=20)
     name = forms.CharField(label=_("School name"), max_length=100)
-    stages = forms.MultipleChoiceField(label=_("Stages served"), choices=Stage.choices, widget=forms.CheckboxSelectMultiple)
+    stages = forms.MultipleChoiceField(
+        label=_("Stages served"), choices=Stage.choices, widget=forms.CheckboxSelectMultiple
+    )
     is_rural = forms.BooleanField(label=_("Rural school"), required=False)
     is_remote = forms.BooleanField(label=_("Mountain / island area"), required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)

@@ -53,7 +53,11 @@ class School(models.Model):
     code = models.CharField(_("school code"), max_length=20, unique=True)
     name = models.CharField(_("school name"), max_length=100)
     county = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="schools", limit_choices_to={"level": "county"}, verbose_name=_("county")
+        Region,
+        on_delete=models.PROTECT,
+        related_name="schools",
+        limit_choices_to={"level": "county"},
+        verbose_name=_("county"),
     )
     # Denormalised from county.parent for cheap city-level filtering.
     city = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="city_schools", editable=False)
@@ -97,7 +101,12 @@ class Institution(models.Model):
     name = models.CharField(_("institution name"), max_length=100, unique=True)
     type = models.CharField(_("institution type"), max_length=20, choices=Type.choices)
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="institutions", verbose_name=_("located in"), null=True, blank=True
+        Region,
+        on_delete=models.PROTECT,
+        related_name="institutions",
+        verbose_name=_("located in"),
+        null=True,
+        blank=True,
     )
     qualified_on = models.DateField(_("date qualified"))
     qualification_scope = models.CharField(_("qualified subject categories"), max_length=300, blank=True)

@@ -178,6 +178,11 @@ def institution_update(*, actor: Actor, institution: Institution, **data) -> Ins
         raise Conflict(_("An institution with this name already exists."), details={"field": "name"})
     institution.save()
     audit_record(
-        actor, "orgs.institution.update", institution, summary=institution.name, before=before, after=snapshot(institution)
+        actor,
+        "orgs.institution.update",
+        institution,
+        summary=institution.name,
+        before=before,
+        after=snapshot(institution),
     )
     return institution

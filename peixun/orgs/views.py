@@ -57,7 +57,16 @@ def school_list(request):
         query=request.GET.get("q", "").strip(),
     )
     if request.GET.get("export"):
-        headers = [_("School code"), _("School name"), _("City"), _("County"), _("Stages"), _("Rural"), _("Mountain / island"), _("Active")]
+        headers = [
+            _("School code"),
+            _("School name"),
+            _("City"),
+            _("County"),
+            _("Stages"),
+            _("Rural"),
+            _("Mountain / island"),
+            _("Active"),
+        ]
         return xlsx_response(_("schools"), headers, _school_rows(qs))
     return render(
         request,
@@ -130,7 +139,9 @@ def _institution_rows(qs):
 @actor_required
 def institution_list(request):
     actor = request.actor
-    qs = selectors.institution_list(actor=actor, type=request.GET.get("type", ""), query=request.GET.get("q", "").strip())
+    qs = selectors.institution_list(
+        actor=actor, type=request.GET.get("type", ""), query=request.GET.get("q", "").strip()
+    )
     if request.GET.get("export"):
         headers = [
             _("Institution code"),
@@ -147,7 +158,11 @@ def institution_list(request):
     return render(
         request,
         "orgs/institution_list.html",
-        {"state": paginate(request, qs), "types": Institution.Type.choices, "can_create": can(actor, "orgs.institution.create")},
+        {
+            "state": paginate(request, qs),
+            "types": Institution.Type.choices,
+            "can_create": can(actor, "orgs.institution.create"),
+        },
     )
 
 

@@ -1,8 +1,8 @@
 from datetime import date, timedelta
 
+from peixun.accounts.models import RoleGrant, User
 from peixun.core.demo_accounts import demo_password_hash, demo_user
 from peixun.core.roles import Role
-from peixun.accounts.models import RoleGrant, User
 
 from .importing import parse_row_values
 from .models import Exemption, Teacher
@@ -27,7 +27,10 @@ def seed(ctx) -> None:
 
     # Every demo teacher can sign in with the ID number and the demo password.
     password = demo_password_hash()
-    users = [User(username=f"t{t.national_id}", display_name=t.name, password=password, must_change_password=False) for t in teachers]
+    users = [
+        User(username=f"t{t.national_id}", display_name=t.name, password=password, must_change_password=False)
+        for t in teachers
+    ]
     User.objects.bulk_create(users, batch_size=1000)
     user_ids = dict(User.objects.filter(username__startswith="t").values_list("username", "pk"))
     for t in teachers:
@@ -52,7 +55,9 @@ def seed(ctx) -> None:
 
     demo_teacher = next(t for t in teachers if t.school_id == first_school.pk and t.post != Teacher.Post.PRINCIPAL)
     User.objects.filter(pk=demo_teacher.user_id).update(username="demo_teacher")
-    ctx.login(Role.TEACHER.label, "demo_teacher", f"{demo_teacher.name}，也可用身份证号 {demo_teacher.national_id} 登录")
+    ctx.login(
+        Role.TEACHER.label, "demo_teacher", f"{demo_teacher.name}，也可用身份证号 {demo_teacher.national_id} 登录"
+    )
     ctx.data["teachers"] = teachers
     ctx.data["demo_teacher"] = demo_teacher
 

@@ -37,7 +37,9 @@ def teacher_update_local(
     if phone and not (phone.replace("-", "").isdigit() and 7 <= len(phone) <= 20):
         raise InvalidInput(_("Enter a valid phone number."), details={"field": "phone"})
     if hire_date and probation_end and probation_end < hire_date:
-        raise InvalidInput(_("The end of probation cannot be before the hire date."), details={"field": "probation_end"})
+        raise InvalidInput(
+            _("The end of probation cannot be before the hire date."), details={"field": "probation_end"}
+        )
     before = snapshot(teacher, list(Teacher.LOCAL_FIELDS))
     teacher.phone = phone
     teacher.post = post
@@ -76,7 +78,9 @@ def exemption_create(
     exemption = Exemption.objects.create(
         teacher=teacher, kind=kind, reason=reason, starts_on=starts_on, ends_on=ends_on, created_by=actor.user
     )
-    audit_record(actor, "roster.exemption.create", exemption, summary=f"{teacher.name}: {reason}", after=snapshot(exemption))
+    audit_record(
+        actor, "roster.exemption.create", exemption, summary=f"{teacher.name}: {reason}", after=snapshot(exemption)
+    )
     return exemption
 
 
@@ -98,7 +102,9 @@ def teacher_login_create(*, actor: Actor, teacher: Teacher) -> str:
     if teacher.user_id:
         raise Conflict(_("This teacher already has a login; reset the password instead."))
     password = generate_password()
-    user = User(username=f"t{teacher.national_id}", display_name=teacher.name, phone=teacher.phone, created_by=actor.user)
+    user = User(
+        username=f"t{teacher.national_id}", display_name=teacher.name, phone=teacher.phone, created_by=actor.user
+    )
     user.set_password(password)
     user.must_change_password = True
     user.save()
@@ -131,7 +137,5 @@ def teacher_logins_bulk_create(*, actor: Actor, teachers) -> list[tuple[Teacher,
     """Create logins for every given teacher that has none, all or nothing."""
     with transaction.atomic():
         return [
-            (teacher, teacher_login_create(actor=actor, teacher=teacher))
-            for teacher in teachers
-            if not teacher.user_id
+            (teacher, teacher_login_create(actor=actor, teacher=teacher)) for teacher in teachers if not teacher.user_id
         ]

@@ -12,18 +12,88 @@ from peixun.core.ids import make_national_id
 
 SUBJECTS_BY_STAGE = {
     Stage.KINDERGARTEN: [Subject.PRESCHOOL],
-    Stage.PRIMARY: [Subject.CHINESE] * 4 + [Subject.MATH] * 3 + [Subject.ENGLISH, Subject.SCIENCE, Subject.MUSIC, Subject.ART, Subject.PE, Subject.POLITICS, Subject.IT],
-    Stage.JUNIOR: [Subject.CHINESE, Subject.CHINESE, Subject.MATH, Subject.MATH, Subject.ENGLISH, Subject.PHYSICS, Subject.CHEMISTRY, Subject.BIOLOGY, Subject.HISTORY, Subject.GEOGRAPHY, Subject.POLITICS, Subject.PE, Subject.PSYCHOLOGY],
-    Stage.SENIOR: [Subject.CHINESE, Subject.MATH, Subject.ENGLISH, Subject.PHYSICS, Subject.CHEMISTRY, Subject.BIOLOGY, Subject.HISTORY, Subject.GEOGRAPHY, Subject.POLITICS, Subject.IT, Subject.PE],
+    Stage.PRIMARY: [Subject.CHINESE] * 4
+    + [Subject.MATH] * 3
+    + [Subject.ENGLISH, Subject.SCIENCE, Subject.MUSIC, Subject.ART, Subject.PE, Subject.POLITICS, Subject.IT],
+    Stage.JUNIOR: [
+        Subject.CHINESE,
+        Subject.CHINESE,
+        Subject.MATH,
+        Subject.MATH,
+        Subject.ENGLISH,
+        Subject.PHYSICS,
+        Subject.CHEMISTRY,
+        Subject.BIOLOGY,
+        Subject.HISTORY,
+        Subject.GEOGRAPHY,
+        Subject.POLITICS,
+        Subject.PE,
+        Subject.PSYCHOLOGY,
+    ],
+    Stage.SENIOR: [
+        Subject.CHINESE,
+        Subject.MATH,
+        Subject.ENGLISH,
+        Subject.PHYSICS,
+        Subject.CHEMISTRY,
+        Subject.BIOLOGY,
+        Subject.HISTORY,
+        Subject.GEOGRAPHY,
+        Subject.POLITICS,
+        Subject.IT,
+        Subject.PE,
+    ],
     Stage.VOCATIONAL: [Subject.CHINESE, Subject.MATH, Subject.ENGLISH, Subject.IT, Subject.OTHER],
     Stage.SPECIAL: [Subject.SPECIAL],
 }
-TITLE_WEIGHTS = [(Title.NONE, 8), (Title.JUNIOR, 30), (Title.INTERMEDIATE, 40), (Title.ASSOCIATE_SENIOR, 20), (Title.SENIOR, 2)]
+TITLE_WEIGHTS = [
+    (Title.NONE, 8),
+    (Title.JUNIOR, 30),
+    (Title.INTERMEDIATE, 40),
+    (Title.ASSOCIATE_SENIOR, 20),
+    (Title.SENIOR, 2),
+]
 # How the national system spells these values.
-STAGE_TEXT = {Stage.KINDERGARTEN: "幼儿园", Stage.PRIMARY: "小学", Stage.JUNIOR: "初中", Stage.SENIOR: "高中", Stage.VOCATIONAL: "中职", Stage.SPECIAL: "特殊教育"}
+STAGE_TEXT = {
+    Stage.KINDERGARTEN: "幼儿园",
+    Stage.PRIMARY: "小学",
+    Stage.JUNIOR: "初中",
+    Stage.SENIOR: "高中",
+    Stage.VOCATIONAL: "中职",
+    Stage.SPECIAL: "特殊教育",
+}
 SUBJECT_TEXT = {s: str(s.label) for s in Subject}
-SUBJECT_TEXT.update({Subject.CHINESE: "语文", Subject.MATH: "数学", Subject.ENGLISH: "英语", Subject.PHYSICS: "物理", Subject.CHEMISTRY: "化学", Subject.BIOLOGY: "生物", Subject.SCIENCE: "科学", Subject.HISTORY: "历史", Subject.GEOGRAPHY: "地理", Subject.POLITICS: "道德与法治", Subject.MUSIC: "音乐", Subject.ART: "美术", Subject.PE: "体育与健康", Subject.IT: "信息技术", Subject.LABOUR: "劳动", Subject.PSYCHOLOGY: "心理健康", Subject.PRESCHOOL: "学前教育", Subject.SPECIAL: "特殊教育", Subject.MANAGEMENT: "管理", Subject.OTHER: "其他"})
-TITLE_TEXT = {Title.NONE: "未评", Title.JUNIOR: "中小学二级教师", Title.INTERMEDIATE: "中小学一级教师", Title.ASSOCIATE_SENIOR: "中小学高级教师", Title.SENIOR: "正高级教师"}
+SUBJECT_TEXT.update(
+    {
+        Subject.CHINESE: "语文",
+        Subject.MATH: "数学",
+        Subject.ENGLISH: "英语",
+        Subject.PHYSICS: "物理",
+        Subject.CHEMISTRY: "化学",
+        Subject.BIOLOGY: "生物",
+        Subject.SCIENCE: "科学",
+        Subject.HISTORY: "历史",
+        Subject.GEOGRAPHY: "地理",
+        Subject.POLITICS: "道德与法治",
+        Subject.MUSIC: "音乐",
+        Subject.ART: "美术",
+        Subject.PE: "体育与健康",
+        Subject.IT: "信息技术",
+        Subject.LABOUR: "劳动",
+        Subject.PSYCHOLOGY: "心理健康",
+        Subject.PRESCHOOL: "学前教育",
+        Subject.SPECIAL: "特殊教育",
+        Subject.MANAGEMENT: "管理",
+        Subject.OTHER: "其他",
+    }
+)
+TITLE_TEXT = {
+    Title.NONE: "未评",
+    Title.JUNIOR: "中小学二级教师",
+    Title.INTERMEDIATE: "中小学一级教师",
+    Title.ASSOCIATE_SENIOR: "中小学高级教师",
+    Title.SENIOR: "正高级教师",
+}
 EDUCATION = ["本科", "本科", "本科", "硕士研究生", "专科", "博士研究生"]
 ETHNICITY = ["汉族"] * 18 + ["回族", "畲族"]
 POLITICS = ["中共党员", "群众", "群众", "共青团员", "民盟盟员"]

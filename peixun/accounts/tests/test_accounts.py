@@ -32,7 +32,9 @@ def test_county_creates_school_account_only_in_its_county(county, school, other_
     actor = make_actor(Role.COUNTY, region=county)
     services.user_create(actor=actor, username="principal1", display_name="校长", role=Role.SCHOOL, school=school)
     with pytest.raises(NotFound):
-        services.user_create(actor=actor, username="principal2", display_name="校长", role=Role.SCHOOL, school=other_school)
+        services.user_create(
+            actor=actor, username="principal2", display_name="校长", role=Role.SCHOOL, school=other_school
+        )
     assert not User.objects.filter(username="principal2").exists()
 
 

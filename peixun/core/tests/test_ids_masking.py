@@ -3,7 +3,13 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peixun.core.ids import birth_date_from_id, checksum_char, is_valid_national_id, make_national_id, national_id_problem
+from peixun.core.ids import (
+    birth_date_from_id,
+    checksum_char,
+    is_valid_national_id,
+    make_national_id,
+    national_id_problem,
+)
 from peixun.core.masking import mask_name, mask_national_id, mask_phone
 
 

@@ -18,7 +18,18 @@ def login(client, actor):
 
 
 @pytest.mark.parametrize(
-    "role", [Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.TEACHER, Role.INSTITUTION, Role.MONITOR, Role.AUDITOR, Role.EXPERT]
+    "role",
+    [
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
+        Role.SCHOOL,
+        Role.TEACHER,
+        Role.INSTITUTION,
+        Role.MONITOR,
+        Role.AUDITOR,
+        Role.EXPERT,
+    ],
 )
 def test_home_and_menu_pages_render_for_each_role(client, role, province, county, school):
     scope = {

@@ -1,5 +1,6 @@
-import pytest
 from datetime import date
+
+import pytest
 
 from peixun.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from peixun.core.models import AuditLog
@@ -30,7 +31,9 @@ def test_only_province_adds_regions(county):
 
 def test_county_creates_school_in_own_county_only(county, other_county):
     actor = make_actor(Role.COUNTY, region=county)
-    school = services.school_create(actor=actor, county=county, code="S1", name="新学校", stages=["primary"], is_rural=True)
+    school = services.school_create(
+        actor=actor, county=county, code="S1", name="新学校", stages=["primary"], is_rural=True
+    )
     assert school.city_id == county.parent_id and school.stage_list == ["primary"]
     with pytest.raises(NotFound):
         services.school_create(actor=actor, county=other_county, code="S2", name="别人的学校", stages=["primary"])

@@ -13,11 +13,20 @@ pytestmark = pytest.mark.django_db
 def test_school_edits_local_fields(school):
     teacher = TeacherFactory(school=school)
     admin = make_actor(Role.SCHOOL, school=school)
-    services.teacher_update_local(actor=admin, teacher=teacher, phone="13800001111", post="head_teacher", probation_end=date(2020, 9, 1), hire_date=date(2019, 9, 1))
+    services.teacher_update_local(
+        actor=admin,
+        teacher=teacher,
+        phone="13800001111",
+        post="head_teacher",
+        probation_end=date(2020, 9, 1),
+        hire_date=date(2019, 9, 1),
+    )
     teacher.refresh_from_db()
     assert teacher.phone == "13800001111" and teacher.post == "head_teacher"
     with pytest.raises(InvalidInput):
-        services.teacher_update_local(actor=admin, teacher=teacher, hire_date=date(2021, 1, 1), probation_end=date(2020, 1, 1))
+        services.teacher_update_local(
+            actor=admin, teacher=teacher, hire_date=date(2021, 1, 1), probation_end=date(2020, 1, 1)
+        )
 
 
 def test_other_school_cannot_edit(school, other_school):

@@ -1,0 +1,89 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class WindowKind(models.TextChoices):
+    """Every dated window of a term (SPEC §3), in calendar order."""
+
+    ORDER_DEMAND = "order_demand", _("Counties post order demands")
+    ORDER_PUBLISH = "order_publish", _("Order list published")
+    ORDER_RESPONSE = "order_response", _("Institutions respond to orders")
+    ORDER_SELECT = "order_select", _("Counties choose order institutions")
+    ORDER_APPLY = "order_apply", _("Chosen institutions formally apply order projects")
+    PROJECT_APPLY = "project_apply", _("Project application")
+    PROJECT_REVIEW = "project_review", _("Project review")
+    PUBLICATION = "publication", _("Publication")
+    SELECT_R1 = "select_r1", _("Selection round 1")
+    PRINCIPAL_R1 = "principal_r1", _("Principal review round 1")
+    EXPAND_REQUEST = "expand_request", _("Class expansion requests")
+    EXPAND_ACCEPT = "expand_accept", _("Class expansion acceptance")
+    CONFIRM_R1 = "confirm_r1", _("Institution confirmation round 1")
+    SELECT_R2 = "select_r2", _("Selection round 2")
+    PRINCIPAL_R2 = "principal_r2", _("Principal review round 2")
+    CONFIRM_R2 = "confirm_r2", _("Institution confirmation round 2")
+    TRAINING = "training", _("Training")
+
+
+class Term(models.Model):
+    class SelectionMode(models.TextChoices):
+        FIRST_COME = "fcfs", _("First come, first served")
+        FAIR = "fair", _("Ranked preferences with a fair allocation run")
+
+    code = models.CharField(_("code"), max_length=20, unique=True)  # e.g. 2024H1
+    name = models.CharField(_("name"), max_length=40, unique=True)  # e.g. 2024年上半年
+    selection_mode = models.CharField(
+        _("round 1 selection mode"), max_length=8, choices=SelectionMode.choices, default=SelectionMode.FIRST_COME
+    )
+    per_teacher_limit = models.PositiveSmallIntegerField(_("classes per teacher per term"), default=3)
+    school_share_cap = models.PositiveSmallIntegerField(
+        _("cap on one school's share of a class (%)"),
+        null=True,
+        blank=True,
+        help_text=_("Fair mode only; empty: no cap"),
+    )
+    order_projects_use_quota = models.BooleanField(_("order projects count against institution quotas"), default=False)
+    min_orders_per_county = models.PositiveSmallIntegerField(_("minimum orders per county"), default=3)
+    schedule_lead_days = models.PositiveSmallIntegerField(
+        _("days before a class its schedule must be published"), default=5
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-code"]
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Window(models.Model):
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="windows")
+    kind = models.CharField(_("window"), max_length=20, choices=WindowKind.choices)
+    starts_at = models.DateTimeField(_("opens"))
+    ends_at = models.DateTimeField(_("closes"))
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("window")
+        verbose_name_plural = _("windows")
+        constraints = [
+            models.UniqueConstraint(fields=["term", "kind"], name="window_unique_kind"),
+            models.CheckConstraint(name="window_ordered", condition=models.Q(ends_at__gt=models.F("starts_at"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} · {self.get_kind_display()}"
+
+
+class WindowExtension(models.Model):
+    window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="extensions")
+    old_ends_at = models.DateTimeField()
+    new_ends_at = models.DateTimeField()
+    reason = models.CharField(_("reason"), max_length=300)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,132 @@
+"""Is a window open? The one place every service asks before acting.
+
+Windows are stored as aware datetimes; a preset day range "Mar 7–11" means
+Mar 7 00:00 to Mar 11 24:00 Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from peixun.core.errors import WindowClosed
+
+from .models import Term, Window, WindowKind
+
+# 2024 H1, from the provincial notice (浙教办函〔2024〕37号, attachments 1 and 2).
+PRESET_2024H1: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    WindowKind.ORDER_DEMAND: ((3, 7), (3, 9)),
+    WindowKind.ORDER_PUBLISH: ((3, 10), (3, 10)),
+    WindowKind.ORDER_RESPONSE: ((3, 11), (3, 14)),
+    WindowKind.ORDER_SELECT: ((3, 12), (3, 15)),
+    WindowKind.ORDER_APPLY: ((3, 16), (3, 17)),
+    WindowKind.PROJECT_APPLY: ((3, 7), (3, 11)),
+    WindowKind.PROJECT_REVIEW: ((3, 12), (3, 17)),
+    WindowKind.PUBLICATION: ((3, 18), (3, 18)),
+    WindowKind.SELECT_R1: ((3, 19), (3, 26)),
+    WindowKind.PRINCIPAL_R1: ((3, 26), (3, 27)),
+    WindowKind.EXPAND_REQUEST: ((3, 28), (3, 28)),
+    WindowKind.EXPAND_ACCEPT: ((3, 29), (3, 29)),
+    WindowKind.CONFIRM_R1: ((3, 30), (3, 30)),
+    WindowKind.SELECT_R2: ((3, 31), (4, 1)),
+    WindowKind.PRINCIPAL_R2: ((4, 1), (4, 2)),
+    WindowKind.CONFIRM_R2: ((4, 3), (4, 3)),
+    WindowKind.TRAINING: ((4, 7), (8, 31)),
+}
+
+
+def day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def day_end(day: date) -> datetime:
+    """The first instant after ``day`` (windows are half-open: [start, end))."""
+    return day_start(day + timedelta(days=1))
+
+
+def preset_windows(year: int, preset=PRESET_2024H1) -> dict[str, tuple[datetime, datetime]]:
+    return {kind: (day_start(date(year, *start)), day_end(date(year, *end))) for kind, (start, end) in preset.items()}
+
+
+@dataclass(frozen=True)
+class WindowState:
+    window: Window
+    is_open: bool
+    is_upcoming: bool
+
+    @property
+    def label(self) -> str:
+        return self.window.get_kind_display()
+
+
+def _fmt(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def describe(window: Window) -> str:
+    """'3月7日 00:00 至 3月12日 00:00' for messages."""
+    return _("%(start)s to %(end)s") % {"start": _fmt(window.starts_at), "end": _fmt(window.ends_at)}
+
+
+def get_window(term: Term, kind: str) -> Window | None:
+    cache = getattr(term, "_window_cache", None)
+    if cache is None:
+        cache = {w.kind: w for w in term.windows.all()}
+        term._window_cache = cache
+    return cache.get(kind)
+
+
+def is_open(term: Term, kind: str, now: datetime | None = None) -> bool:
+    window = get_window(term, kind)
+    now = now or timezone.now()
+    return window is not None and window.starts_at <= now < window.ends_at
+
+
+def require_open(term: Term, kind: str, now: datetime | None = None) -> Window:
+    """Raise WindowClosed (with the window's dates in Chinese) unless ``kind`` is open now."""
+    window = get_window(term, kind)
+    label = WindowKind(kind).label
+    if window is None:
+        raise WindowClosed(_("%(term)s has no '%(window)s' window.") % {"term": term.name, "window": label})
+    now = now or timezone.now()
+    if now < window.starts_at:
+        raise WindowClosed(
+            _("'%(window)s' has not opened yet; it runs %(dates)s.") % {"window": label, "dates": describe(window)},
+            details={"window": kind, "starts_at": window.starts_at.isoformat(), "ends_at": window.ends_at.isoformat()},
+        )
+    if now >= window.ends_at:
+        raise WindowClosed(
+            _("'%(window)s' has closed; it ran %(dates)s.") % {"window": label, "dates": describe(window)},
+            details={"window": kind, "starts_at": window.starts_at.isoformat(), "ends_at": window.ends_at.isoformat()},
+        )
+    return window
+
+
+def states(term: Term, now: datetime | None = None) -> list[WindowState]:
+    now = now or timezone.now()
+    return [
+        WindowState(window=w, is_open=w.starts_at <= now < w.ends_at, is_upcoming=now < w.starts_at)
+        for w in sorted(term.windows.all(), key=lambda w: (w.starts_at, w.pk))
+    ]
+
+
+def current_term(now: datetime | None = None) -> Term | None:
+    """The term whose windows span ``now``, else the next one to start, else the latest."""
+    now = now or timezone.now()
+    terms = list(Term.objects.prefetch_related("windows"))
+    spanning = [
+        t
+        for t in terms
+        if t.windows.all()
+        and min(w.starts_at for w in t.windows.all()) <= now <= max(w.ends_at for w in t.windows.all())
+    ]
+    if spanning:
+        return spanning[0]
+    upcoming = [t for t in terms if t.windows.all() and min(w.starts_at for w in t.windows.all()) > now]
+    if upcoming:
+        return min(upcoming, key=lambda t: min(w.starts_at for w in t.windows.all()))
+    return terms[0] if terms else None
