@@ -130,3 +130,97 @@ def make_actor(
     grant = RoleGrant.objects.create(user=user, role=role, region=region, school=school, institution=institution)
     user.refresh_from_db()
     return Actor.from_grant(grant)
+
+
+# --- terms and catalog -------------------------------------------------------------------
+
+from decimal import Decimal  # noqa: E402
+
+from peixun.catalog.models import Project, ProjectClass, StaffMember  # noqa: E402
+from peixun.core.choices import CreditCategory, SubjectCategory, TrainingField, TrainingFormat, TrainingLevel  # noqa: E402
+from peixun.terms.models import Term, Window  # noqa: E402
+from peixun.terms.windows import preset_windows  # noqa: E402
+
+
+class TermFactory(factory.django.DjangoModelFactory):
+    """A term with every window from the 2024 H1 preset (override with ``term_windows_open``)."""
+
+    class Meta:
+        model = Term
+
+    code = factory.Sequence(lambda n: f"T{n:03d}")
+    name = factory.Sequence(lambda n: f"测试学期{n}")
+
+    @factory.post_generation
+    def windows(self, create, extracted, **kwargs):
+        if not create:
+            return
+        year = extracted or 2024
+        Window.objects.bulk_create(
+            Window(term=self, kind=kind, starts_at=start, ends_at=end) for kind, (start, end) in preset_windows(year).items()
+        )
+
+
+def term_windows_open(term: Term, *kinds: str, now=None) -> None:
+    """Move the given windows so they are open at ``now`` (default: the current time)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    Window.objects.filter(term=term, kind__in=kinds).update(starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1))
+    term.__dict__.pop("_window_cache", None)  # windows.get_window caches per instance
+
+
+class StaffMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffMember
+
+    institution = factory.SubFactory(InstitutionFactory)
+    name = factory.Sequence(lambda n: f"负责人{n}")
+    national_id = factory.LazyFunction(unique_national_id)
+    title = Title.ASSOCIATE_SENIOR
+    specialty = join_codes([SubjectCategory.MATH, SubjectCategory.GENERAL, SubjectCategory.LANGUAGE])
+    is_formal_employee = True
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    """A published provincial project by default; pass status=... for other states."""
+
+    class Meta:
+        model = Project
+
+    term = factory.SubFactory(TermFactory)
+    institution = factory.SubFactory(InstitutionFactory)
+    code = factory.Sequence(lambda n: f"P{n:06d}")
+    name = factory.Sequence(lambda n: f"测试培训项目{n}")
+    theme = "新课标下的课堂教学"
+    field = TrainingField.SUBJECT_TEACHING
+    subject_category = SubjectCategory.MATH
+    level = TrainingLevel.PROVINCIAL
+    region = factory.SubFactory(ProvinceFactory)
+    credit_category = CreditCategory.TONGCHOU
+    format = TrainingFormat.FACE_TO_FACE
+    days = 5
+    hours_offline = Decimal("40")
+    credits = Decimal("4")
+    goals = "提升教师课堂教学能力"
+    content = "专题讲座、课堂观摩、研讨交流"
+    fee_total = Decimal("1500")
+    fee_training = Decimal("1000")
+    fee_accommodation = Decimal("300")
+    fee_meals = Decimal("200")
+    leader = factory.SubFactory(StaffMemberFactory, institution=factory.SelfAttribute("..institution"))
+    status = Project.Status.PUBLISHED
+
+
+class ProjectClassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProjectClass
+
+    project = factory.SubFactory(ProjectFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    starts_on = date(2024, 5, 6)
+    ends_on = date(2024, 5, 10)
+    place = "示范师范大学"
+    capacity = 20

@@ -1,0 +1,12 @@
+"""Hooks other apps connect to. Both are sent inside the service's transaction.
+
+* ``project_deleted(project, actor, reason)``: a published project was soft-deleted;
+  enrollment cancels its enrollments (freeing seats), credits reverses what it produced.
+* ``project_change_approved(project, change_request, actor)``: a major change to a
+  published project was approved; enrollment notifies trainees and lets them withdraw.
+"""
+
+from django.dispatch import Signal
+
+project_deleted = Signal()
+project_change_approved = Signal()
