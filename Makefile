@@ -44,7 +44,7 @@ demo: install
 	$(PY) manage.py seed_demo
 	@echo "后台任务进程与网站已启动：http://$(HOST):$(PORT)/  （Ctrl-C 停止）"
 	@trap 'kill 0' EXIT INT TERM; \
-	  $(PY) manage.py db_worker --queue-name '*' --interval 1 & \
+	  $(PY) manage.py db_worker --queue-name '*' --interval 1 --no-reload & \
 	  DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 serve: install

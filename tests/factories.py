@@ -157,7 +157,8 @@ class TermFactory(factory.django.DjangoModelFactory):
             return
         year = extracted or 2024
         Window.objects.bulk_create(
-            Window(term=self, kind=kind, starts_at=start, ends_at=end) for kind, (start, end) in preset_windows(year).items()
+            Window(term=self, kind=kind, starts_at=start, ends_at=end)
+            for kind, (start, end) in preset_windows(year).items()
         )
 
 
@@ -168,7 +169,9 @@ def term_windows_open(term: Term, *kinds: str, now=None) -> None:
     from django.utils import timezone
 
     now = now or timezone.now()
-    Window.objects.filter(term=term, kind__in=kinds).update(starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1))
+    Window.objects.filter(term=term, kind__in=kinds).update(
+        starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1)
+    )
     term.__dict__.pop("_window_cache", None)  # windows.get_window caches per instance
 
 

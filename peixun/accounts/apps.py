@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "peixun.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        from . import exports  # noqa: F401  (registers the list exporters)

@@ -8,9 +8,8 @@ from django.views.decorators.http import require_POST
 
 from peixun.core.decorators import actor_required
 from peixun.core.errors import DomainError
-from peixun.core.exports import xlsx_response
+from peixun.core.exports import export_or_job
 from peixun.core.lists import apply_search, paginate
-from peixun.core.masking import mask_phone
 from peixun.core.roles import Role
 from peixun.core.scopes import ACTIONS
 
@@ -59,25 +58,12 @@ def switch_role(request):
     return redirect("home")
 
 
-def _user_rows(qs):
-    for user in qs.iterator(chunk_size=2000):
-        yield [
-            user.username,
-            user.display_name,
-            mask_phone(user.phone),
-            "；".join(str(g) for g in user.grants.all() if g.is_active),
-            _("Yes") if user.is_active else _("No"),
-            user.last_login.strftime("%Y-%m-%d %H:%M") if user.last_login else "",
-        ]
-
-
 @actor_required
 def user_list(request):
     qs = selectors.user_list(actor=request.actor, role=request.GET.get("role", ""))
     qs = apply_search(qs, request.GET.get("q", ""), ["username", "display_name"])
     if request.GET.get("export"):
-        headers = [_("Username"), _("Name"), _("Phone"), _("Roles"), _("Active"), _("Last sign-in")]
-        return xlsx_response(_("accounts"), headers, _user_rows(qs))
+        return export_or_job(request, "accounts.users", request.GET.dict())
     state = paginate(request, qs)
     return render(
         request,

@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "peixun.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self):
+        from . import tasks  # noqa: F401  (registers the export task for retries)

@@ -2,7 +2,9 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from .errors import Conflict
 from .models import Job, Notification, OutboxMessage
 
 
@@ -52,3 +54,26 @@ def job_finish(job: Job, *, ok: bool, message: str = "", result: dict | None = N
         if ok and job.total:
             job.progress = job.total
         job.save()
+
+
+# kind -> the django-tasks Task that runs jobs of that kind with ``job_id=`` (for retries).
+JOB_TASKS: dict = {}
+
+
+def register_job_task(kind: str, task) -> None:
+    JOB_TASKS[kind] = task
+
+
+@transaction.atomic
+def job_retry(*, user, job: Job) -> Job:
+    """Run a failed job again from the start (its task must be idempotent)."""
+    job = Job.objects.select_for_update().get(pk=job.pk, owner=user)
+    if job.status != Job.Status.FAILED:
+        raise Conflict(_("Only failed jobs can be retried."))
+    if job.kind not in JOB_TASKS:
+        raise Conflict(_("This kind of job cannot be retried."))
+    job.status, job.progress, job.message = Job.Status.QUEUED, 0, ""
+    job.save(update_fields=["status", "progress", "message", "updated_at"])
+    task = JOB_TASKS[job.kind]
+    transaction.on_commit(lambda: task.enqueue(job_id=job.pk))
+    return job

@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -6,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .decorators import actor_required
+from .errors import DomainError
 from .home import panels_for
 from .lists import apply_search, paginate
 
@@ -53,6 +55,17 @@ def job_detail(request, pk):
     job = selectors.job_get(user=request.user, job_id=pk)
     template = "core/_job_progress.html" if request.headers.get("HX-Request") else "core/job_detail.html"
     return render(request, template, {"job": job})
+
+
+@require_POST
+@actor_required
+def job_retry(request, pk):
+    job = selectors.job_get(user=request.user, job_id=pk)
+    try:
+        services.job_retry(user=request.user, job=job)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("core:job_detail", pk=pk)
 
 
 @actor_required

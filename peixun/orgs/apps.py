@@ -6,3 +6,6 @@ class OrgsConfig(AppConfig):
     name = "peixun.orgs"
     label = "orgs"
     verbose_name = _("Organisations")
+
+    def ready(self):
+        from . import exports  # noqa: F401  (registers the list exporters)

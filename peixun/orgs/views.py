@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from peixun.core.choices import Stage, split_codes
 from peixun.core.decorators import actor_required
 from peixun.core.errors import DomainError
-from peixun.core.exports import xlsx_response
+from peixun.core.exports import export_or_job
 from peixun.core.lists import paginate
 from peixun.core.scopes import can, require
 
@@ -32,20 +32,6 @@ def region_list(request):
     return render(request, "orgs/region_list.html", {"tree": selectors.region_tree(actor=actor), "form": form})
 
 
-def _school_rows(qs):
-    for s in qs.iterator(chunk_size=2000):
-        yield [
-            s.code,
-            s.name,
-            s.city.name,
-            s.county.name,
-            s.stage_labels,
-            _("Yes") if s.is_rural else _("No"),
-            _("Yes") if s.is_remote else _("No"),
-            _("Yes") if s.is_active else _("No"),
-        ]
-
-
 @actor_required
 def school_list(request):
     actor = request.actor
@@ -57,17 +43,7 @@ def school_list(request):
         query=request.GET.get("q", "").strip(),
     )
     if request.GET.get("export"):
-        headers = [
-            _("School code"),
-            _("School name"),
-            _("City"),
-            _("County"),
-            _("Stages"),
-            _("Rural"),
-            _("Mountain / island"),
-            _("Active"),
-        ]
-        return xlsx_response(_("schools"), headers, _school_rows(qs))
+        return export_or_job(request, "orgs.schools", request.GET.dict())
     return render(
         request,
         "orgs/school_list.html",
@@ -121,21 +97,6 @@ def school_edit(request, pk):
     return render(request, "generic_form.html", {"form": form, "title": school.name})
 
 
-def _institution_rows(qs):
-    for i in qs.iterator(chunk_size=2000):
-        yield [
-            i.code,
-            i.name,
-            i.get_type_display(),
-            i.qualified_on.isoformat(),
-            i.scope_labels,
-            _("Yes") if i.province_wide else _("No"),
-            _("Yes") if i.may_blended else _("No"),
-            _("Yes") if i.may_online else _("No"),
-            _("Yes") if i.may_take_orders else _("No"),
-        ]
-
-
 @actor_required
 def institution_list(request):
     actor = request.actor
@@ -143,18 +104,7 @@ def institution_list(request):
         actor=actor, type=request.GET.get("type", ""), query=request.GET.get("q", "").strip()
     )
     if request.GET.get("export"):
-        headers = [
-            _("Institution code"),
-            _("Institution name"),
-            _("Institution type"),
-            _("Date qualified"),
-            _("Qualified subject categories"),
-            _("Province-wide"),
-            _("Blended"),
-            _("Online"),
-            _("Orders"),
-        ]
-        return xlsx_response(_("institutions"), headers, _institution_rows(qs))
+        return export_or_job(request, "orgs.institutions", request.GET.dict())
     return render(
         request,
         "orgs/institution_list.html",
