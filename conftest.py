@@ -1,4 +1,7 @@
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +11,16 @@ from tests.factories import (
     ProvinceFactory,
     SchoolFactory,
 )
+
+
+def pytest_configure(config):
+    """Compile any catalogue newer than its .mo, so a plain `pytest` sees current translations."""
+    if shutil.which("msgfmt") is None:
+        return
+    for po in Path(__file__).parent.glob("peixun/*/locale/*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
 
 
 @pytest.fixture(autouse=True)

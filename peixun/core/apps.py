@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from . import tasks  # noqa: F401  (registers the export task for retries)
+        from . import panels, tasks  # noqa: F401  (home panels; the export task for retries)

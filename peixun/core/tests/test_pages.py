@@ -81,3 +81,19 @@ def test_page_outside_scope_is_404(client, county, other_school):
 def test_teacher_cannot_open_roster(client, school):
     login(client, make_actor(Role.TEACHER, school=school))
     assert client.get(reverse("roster:teacher_list")).status_code == 403
+
+
+def test_home_overview_counts_only_scope(client, county, school, other_school):
+    TeacherFactory.create_batch(2, school=school)
+    TeacherFactory(school=other_school)
+    login(client, make_actor(Role.COUNTY, region=county))
+    panels = client.get(reverse("home")).context["panels"]
+    overview = next(p for p in panels if p["template"] == "core/panels/overview.html")
+    assert {label: value for label, value, _url in overview["stats"]}["在职教师"] == 2
+
+
+def test_home_query_count_is_bounded(client, county, school, django_assert_max_num_queries):
+    TeacherFactory.create_batch(5, school=school)
+    login(client, make_actor(Role.COUNTY, region=county))
+    with django_assert_max_num_queries(15):
+        client.get(reverse("home"))
