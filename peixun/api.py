@@ -1,5 +1,6 @@
 """The JSON API: one NinjaAPI, a router per app, domain errors as 4xx ``{code, message, details}``."""
 
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -36,6 +37,13 @@ def validation_error(request, exc: NinjaValidationError):
 @api.exception_handler(AuthenticationError)
 def auth_error(request, exc):
     return _error(request, 401, "unauthenticated", _("Please sign in or send a valid API token."))
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request, exc):
+    # e.g. an id beyond the database's integer range: bad input, not a server fault
+    return _error(request, 400, "invalid", _("A value in the request is out of range."))
 
 
 @api.exception_handler(Http404)

@@ -1,9 +1,11 @@
 from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
 
+from peixun.core.api_types import Id
+from peixun.core.lists import apply_search
 from peixun.core.masking import mask_phone
 
 from . import selectors, services
-from .models import User
 from .scope_codes import resolve_scope
 
 router = Router(tags=["accounts"])
@@ -24,6 +26,16 @@ class UserOut(Schema):
     is_active: bool
     grants: list[GrantOut]
 
+    @staticmethod
+    def resolve_phone(obj):
+        return mask_phone(obj.phone)
+
+    @staticmethod
+    def resolve_grants(obj):
+        return [
+            GrantOut(id=g.pk, role=g.role, scope=str(g.scope_object), is_active=g.is_active) for g in obj.grants.all()
+        ]
+
 
 class UserIn(Schema):
     username: str
@@ -42,26 +54,11 @@ class PasswordOut(Schema):
     password: str
 
 
-def _user_out(user: User) -> UserOut:
-    return UserOut(
-        id=user.pk,
-        username=user.username,
-        display_name=user.display_name,
-        phone=mask_phone(user.phone),
-        is_active=user.is_active,
-        grants=[
-            GrantOut(id=g.pk, role=g.role, scope=str(g.scope_object), is_active=g.is_active) for g in user.grants.all()
-        ],
-    )
-
-
 @router.get("/users", response=list[UserOut], summary="账号列表（按权限范围）")
-def users(request, q: str = "", role: str = "", limit: int = 50, offset: int = 0):
+@paginate(LimitOffsetPagination)
+def users(request, q: str = "", role: str = ""):
     qs = selectors.user_list(actor=request.actor, role=role)
-    if q:
-        qs = qs.filter(username__icontains=q) | qs.filter(display_name__icontains=q)
-    limit = max(1, min(limit, 500))
-    return [_user_out(u) for u in qs[offset : offset + limit]]
+    return apply_search(qs, q, ["username", "display_name"])
 
 
 @router.post("/users", response={201: UserCreated}, summary="创建账号")
@@ -75,10 +72,10 @@ def user_create(request, payload: UserIn):
         role=payload.role,
         **scope,
     )
-    return 201, UserCreated(user=_user_out(user), initial_password=password)
+    return 201, UserCreated(user=UserOut.from_orm(user), initial_password=password)
 
 
 @router.post("/users/{user_id}/reset-password", response=PasswordOut, summary="重置密码")
-def user_reset_password(request, user_id: int):
+def user_reset_password(request, user_id: Id):
     target = selectors.user_get(actor=request.actor, user_id=user_id)
     return PasswordOut(password=services.password_reset(actor=request.actor, user=target))

@@ -2,6 +2,8 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
+from peixun.core.api_types import Id
+
 from . import selectors, services
 
 router = Router(tags=["core"])
@@ -70,5 +72,5 @@ def jobs(request):
 
 
 @router.get("/jobs/{job_id}", response=JobOut, summary="后台任务详情")
-def job(request, job_id: int):
+def job(request, job_id: Id):
     return selectors.job_get(user=request.user, job_id=job_id)

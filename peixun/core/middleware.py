@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.db import DataError
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from .context import current_ip
 from .errors import DomainError
@@ -39,6 +41,11 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DomainError) and not request.path.startswith("/api/"):
+        if request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, DomainError):
             return render(request, "error.html", {"error": exception}, status=exception.status)
+        if isinstance(exception, (OverflowError, DataError)):
+            # A filter value beyond the database's range (e.g. ?county=99999999999999999999).
+            return render(request, "error.html", {"error": _("A value in the request is out of range.")}, status=400)
         return None

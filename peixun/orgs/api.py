@@ -2,6 +2,9 @@ from datetime import date
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from peixun.core.api_types import Id
 
 from . import selectors, services
 from .models import Region
@@ -18,7 +21,7 @@ class RegionOut(Schema):
 
 
 class RegionIn(Schema):
-    parent_id: int
+    parent_id: Id
     name: str
     code: str
 
@@ -40,7 +43,7 @@ class SchoolOut(Schema):
 
 
 class SchoolIn(Schema):
-    county_id: int
+    county_id: Id
     code: str
     name: str
     stages: list[str]
@@ -82,7 +85,7 @@ class InstitutionIn(Schema):
     type: str
     qualified_on: date
     qualification_scope: list[str]
-    region_id: int | None = None
+    region_id: Id | None = None
     province_wide: bool = True
     may_blended: bool = False
     may_online: bool = False
@@ -103,10 +106,9 @@ def region_create(request, payload: RegionIn):
 
 
 @router.get("/schools", response=list[SchoolOut], summary="学校列表")
-def schools(request, county_id: int | None = None, stage: str = "", q: str = "", limit: int = 100, offset: int = 0):
-    qs = selectors.school_list(actor=request.actor, county_id=county_id, stage=stage, query=q)
-    limit = max(1, min(limit, 1000))
-    return list(qs[offset : offset + limit])
+@paginate(LimitOffsetPagination)
+def schools(request, county_id: Id | None = None, stage: str = "", q: str = ""):
+    return selectors.school_list(actor=request.actor, county_id=county_id, stage=stage, query=q)
 
 
 @router.post("/schools", response={201: SchoolOut}, summary="新建学校")
@@ -117,7 +119,7 @@ def school_create(request, payload: SchoolIn):
 
 
 @router.put("/schools/{school_id}", response=SchoolOut, summary="修改学校")
-def school_update(request, school_id: int, payload: SchoolUpdate):
+def school_update(request, school_id: Id, payload: SchoolUpdate):
     school = selectors.school_get(actor=request.actor, school_id=school_id)
     return services.school_update(actor=request.actor, school=school, **payload.dict())
 

@@ -1,7 +1,9 @@
 from datetime import date
 
 from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
 
+from peixun.core.api_types import Id
 from peixun.core.masking import mask_national_id, mask_phone
 from peixun.core.scopes import can
 
@@ -27,6 +29,20 @@ class TeacherOut(Schema):
     hire_date: date | None
     probation_end: date | None
 
+    @staticmethod
+    def resolve_school_code(obj):
+        return obj.school.code
+
+    @staticmethod
+    def resolve_national_id(obj, context):
+        full = can(context["request"].actor, "roster.teacher.view_full_id")
+        return obj.national_id if full else mask_national_id(obj.national_id)
+
+    @staticmethod
+    def resolve_phone(obj, context):
+        full = can(context["request"].actor, "roster.teacher.view_full_id")
+        return obj.phone if full else mask_phone(obj.phone)
+
 
 class TeacherLocalIn(Schema):
     phone: str = ""
@@ -51,57 +67,34 @@ class ExemptionOut(Schema):
     ends_on: date | None
 
 
-def _out(actor, teacher) -> TeacherOut:
-    full = can(actor, "roster.teacher.view_full_id")
-    return TeacherOut(
-        id=teacher.pk,
-        national_id=teacher.national_id if full else mask_national_id(teacher.national_id),
-        name=teacher.name,
-        gender=teacher.gender,
-        birth_date=teacher.birth_date,
-        school_id=teacher.school_id,
-        school_code=teacher.school.code,
-        stage=teacher.stage,
-        subject=teacher.subject,
-        title=teacher.title,
-        status=teacher.status,
-        phone=teacher.phone if full else mask_phone(teacher.phone),
-        post=teacher.post,
-        hire_date=teacher.hire_date,
-        probation_end=teacher.probation_end,
-    )
-
-
 @router.get("/teachers", response=list[TeacherOut], summary="教师名册（按权限范围，身份证号按角色脱敏）")
+@paginate(LimitOffsetPagination)
 def teachers(
     request,
     q: str = "",
-    school_id: int | None = None,
-    county_id: int | None = None,
+    school_id: Id | None = None,
+    county_id: Id | None = None,
     stage: str = "",
     subject: str = "",
-    limit: int = 100,
-    offset: int = 0,
 ):
     qs = selectors.teacher_list(
         actor=request.actor, query=q, school_id=school_id, county_id=county_id, stage=stage, subject=subject
     )
-    limit = max(1, min(limit, 1000))
-    return [_out(request.actor, t) for t in qs[offset : offset + limit]]
+    return qs
 
 
 @router.get("/teachers/{teacher_id}", response=TeacherOut, summary="教师详情")
-def teacher(request, teacher_id: int):
-    return _out(request.actor, selectors.teacher_get(actor=request.actor, teacher_id=teacher_id))
+def teacher(request, teacher_id: Id):
+    return selectors.teacher_get(actor=request.actor, teacher_id=teacher_id)
 
 
 @router.put("/teachers/{teacher_id}/local", response=TeacherOut, summary="修改学校维护的字段")
-def teacher_update_local(request, teacher_id: int, payload: TeacherLocalIn):
+def teacher_update_local(request, teacher_id: Id, payload: TeacherLocalIn):
     teacher = selectors.teacher_get(actor=request.actor, teacher_id=teacher_id)
-    return _out(request.actor, services.teacher_update_local(actor=request.actor, teacher=teacher, **payload.dict()))
+    return services.teacher_update_local(actor=request.actor, teacher=teacher, **payload.dict())
 
 
 @router.post("/teachers/{teacher_id}/exemptions", response={201: ExemptionOut}, summary="登记免修（学分要求不适用）")
-def exemption_create(request, teacher_id: int, payload: ExemptionIn):
+def exemption_create(request, teacher_id: Id, payload: ExemptionIn):
     teacher = selectors.teacher_get(actor=request.actor, teacher_id=teacher_id)
     return 201, services.exemption_create(actor=request.actor, teacher=teacher, **payload.dict())

@@ -24,7 +24,7 @@ def test_token_auth_and_scope(client, county, school, other_school):
     theirs = TeacherFactory(school=other_school)
     headers = bearer(actor)
     assert client.get("/api/core/me", **headers).json()["role"] == "county"
-    ids = [t["id"] for t in client.get("/api/roster/teachers", **headers).json()]
+    ids = [t["id"] for t in client.get("/api/roster/teachers", **headers).json()["items"]]
     assert ids == [mine.pk]
     response = client.get(f"/api/roster/teachers/{theirs.pk}", **headers)
     assert response.status_code == 404
