@@ -227,3 +227,46 @@ class ProjectClassFactory(factory.django.DjangoModelFactory):
     ends_on = date(2024, 5, 10)
     place = "示范师范大学"
     capacity = 20
+
+
+# --- credits ----------------------------------------------------------------------------
+
+
+def credit_policy(preset: str = "A", *, activate: bool = True, province=None, name: str = ""):
+    """A policy from a preset (active by default), as the province would create it."""
+    from peixun.credits import services as credit_services
+
+    policy = credit_services.policy_create_draft(
+        actor=None, name=name or f"方案{preset}", preset=preset, province=province or ProvinceFactory()
+    )
+    if activate:
+        policy = credit_services.policy_activate(actor=None, policy=policy)
+    return policy
+
+
+def post_credit(
+    teacher,
+    amount,
+    *,
+    category="tongchou",
+    earned_on=None,
+    source_type="result",
+    source_id=None,
+    level="",
+    project=None,
+    actor=None,
+):
+    """Post credits through the real ledger service (a unique source id per call by default)."""
+    from peixun.credits.services import ledger_post
+
+    return ledger_post(
+        actor=actor,
+        teacher=teacher,
+        category=category,
+        level=level,
+        amount=Decimal(str(amount)),
+        source_type=source_type,
+        source_id=source_id if source_id is not None else next(_seq),
+        earned_on=earned_on or date(2024, 6, 1),
+        project=project,
+    )

@@ -41,6 +41,23 @@ MENU: list[MenuItem] = [
     ),
     _item(_("Roster import"), "roster:import_list", "upload", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL),
     _item(_("Accounts"), "accounts:user_list", "person-gear", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL),
+    _item(_("My credits"), "credits:my_credits", "award", Role.TEACHER),
+    _item(_("Degree offsets"), "credits:degree_list", "mortarboard", Role.TEACHER, Role.COUNTY, Role.SCHOOL),
+    _item(
+        _("Credit standings"),
+        "credits:standing_list",
+        "award",
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
+        Role.SCHOOL,
+        Role.MONITOR,
+    ),
+    _item(
+        _("Credit report"), "credits:region_report", "bar-chart", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.MONITOR
+    ),
+    _item(_("Floor training"), "credits:floor_list", "life-preserver", Role.PROVINCE, Role.CITY, Role.COUNTY),
+    _item(_("Credit policies"), "credits:policy_list", "sliders", Role.PROVINCE),
     _item(_("Audit log"), "core:audit_list", "journal-text", Role.AUDITOR),
     _item(_("Background jobs"), "core:job_list", "hourglass-split", *Role.values),
 ]

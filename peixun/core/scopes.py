@@ -109,6 +109,31 @@ SCOPES: dict[str, ScopePaths] = {
     ),
     "roster.rosterimport": ScopePaths(region=_paths("region", "school__county"), school=_paths("school")),
     "core.auditlog": ScopePaths(roles=frozenset({Role.AUDITOR})),
+    # credits
+    "credits.policy": ScopePaths(public=Q(status="active")),
+    "credits.ledgerentry": ScopePaths(
+        region=_paths("teacher__school__county"), school=_paths("teacher__school"), teacher=_paths("teacher")
+    ),
+    "credits.adjustment": ScopePaths(
+        region=_paths("teacher__school__county"), school=_paths("teacher__school"), teacher=_paths("teacher")
+    ),
+    "credits.degreeoffset": ScopePaths(
+        region=_paths("teacher__school__county"), school=_paths("teacher__school"), teacher=_paths("teacher")
+    ),
+    "credits.floorprogramme": ScopePaths(region=_paths("county")),
+    "credits.floorparticipant": ScopePaths(
+        region=_paths("programme__county"), school=_paths("teacher__school"), teacher=_paths("teacher")
+    ),
+    # school-based training
+    "schoolbased.schoolplan": ScopePaths(region=_paths("school__county"), school=_paths("school")),
+    "schoolbased.activityrecord": ScopePaths(
+        region=_paths("teacher__school__county"), school=_paths("plan__school"), teacher=_paths("teacher")
+    ),
+    "schoolbased.evidence": ScopePaths(
+        region=_paths("record__teacher__school__county"),
+        school=_paths("record__plan__school"),
+        teacher=_paths("record__teacher"),
+    ),
 }
 
 # action -> roles allowed to perform it (the object, if any, must also be in scope).
@@ -131,6 +156,33 @@ ACTIONS: dict[str, set[str]] = {
     "core.audit.view": {Role.AUDITOR},
     "terms.term.manage": {Role.PROVINCE},
     "terms.window.extend": {Role.PROVINCE},
+    # credits
+    "credits.ledger.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.TEACHER, Role.MONITOR},
+    "credits.ledger.post": {
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
+        Role.SCHOOL,
+        Role.INSTITUTION,
+        Role.INSTITUTION_REVIEWER,
+    },
+    "credits.adjust": {Role.PROVINCE, Role.COUNTY},
+    "credits.standing.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.MONITOR},
+    "credits.policy.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.TEACHER, Role.MONITOR},
+    "credits.policy.manage": {Role.PROVINCE},
+    "credits.degree.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.TEACHER, Role.MONITOR},
+    "credits.degree.apply": {Role.TEACHER},
+    "credits.degree.review": {Role.COUNTY},
+    "credits.floor.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.MONITOR},
+    "credits.floor.propose": {Role.COUNTY},
+    "credits.floor.decide": {Role.CITY},
+    # school-based training
+    "schoolbased.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.MONITOR},
+    "schoolbased.plan.edit": {Role.SCHOOL},
+    "schoolbased.plan.review": {Role.COUNTY},
+    "schoolbased.record.edit": {Role.SCHOOL},
+    "schoolbased.record.approve": {Role.SCHOOL},
+    "schoolbased.record.view_own": {Role.TEACHER},
 }
 
 

@@ -6,3 +6,11 @@ class CreditsConfig(AppConfig):
     name = "peixun.credits"
     label = "credits"
     verbose_name = _("Credits")
+
+    def ready(self):
+        from peixun.catalog.signals import project_deleted
+
+        from . import receivers
+
+        project_deleted.connect(receivers.reverse_deleted_project_credits, dispatch_uid="credits.project_deleted")
+        receivers.register_panels()

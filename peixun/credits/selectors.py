@@ -1,0 +1,232 @@
+"""Credit reads: the active policy, a teacher's standing, standings in a scope, priority scores."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from peixun.core.scopes import Actor, get_visible, require, visible
+from peixun.roster.models import Teacher
+from peixun.roster.selectors import active_exemption_teacher_ids
+
+from . import engine
+from .models import CreditTotal, DegreeOffset, FloorProgramme, LedgerEntry, Policy
+from .policy import Rules, preset_data
+
+_RULES_CACHE: dict[tuple, Rules] = {}
+
+
+def rules_for(policy: Policy | None) -> Rules:
+    """Parsed rules of ``policy`` (cached per version and edit time); preset A when there is none."""
+    if policy is None:
+        key: tuple = ("preset", "A")
+        if key not in _RULES_CACHE:
+            _RULES_CACHE[key] = Rules.from_data(preset_data("A"))
+        return _RULES_CACHE[key]
+    key = (policy.pk, policy.version, policy.updated_at)
+    rules = _RULES_CACHE.get(key)
+    if rules is None:
+        rules = Rules.from_data(policy.data, version=policy.version, policy_id=policy.pk)
+        if len(_RULES_CACHE) > 64:
+            _RULES_CACHE.clear()
+        _RULES_CACHE[key] = rules
+    return rules
+
+
+def active_policy() -> Policy | None:
+    return Policy.objects.filter(status=Policy.Status.ACTIVE).order_by("-version").first()
+
+
+def active_rules() -> Rules:
+    return rules_for(active_policy())
+
+
+def policy_list(*, actor: Actor) -> QuerySet[Policy]:
+    require(actor, "credits.policy.view")
+    return visible(actor, Policy.objects.select_related("created_by", "activated_by")).order_by("-version")
+
+
+def policy_get(*, actor: Actor, policy_id: int) -> Policy:
+    require(actor, "credits.policy.view")
+    return get_visible(actor, Policy.objects.all(), pk=policy_id)
+
+
+def teacher_entries(teacher_id: int, rules: Rules, cycle: int) -> list[LedgerEntry]:
+    start, end = rules.cycle_bounds(cycle)
+    return list(
+        LedgerEntry.objects.filter(teacher_id=teacher_id, earned_on__gte=start, earned_on__lte=end)
+        .select_related("project")
+        .order_by("earned_on", "id")
+    )
+
+
+def is_exempt(teacher_id: int, on: date | None = None) -> bool:
+    return active_exemption_teacher_ids(on).filter(teacher_id=teacher_id).exists()
+
+
+def teacher_standing(
+    *,
+    actor: Actor,
+    teacher: Teacher,
+    rules: Rules | None = None,
+    cycle: int | None = None,
+    as_of: date | None = None,
+    upcoming: Iterable[tuple[date, Any]] = (),
+) -> tuple[engine.Standing, list[LedgerEntry]]:
+    """One teacher's standing with explanations, and the ledger rows behind it.
+
+    ``upcoming`` is an optional iterable of (date, project) for confirmed classes not yet
+    credited; the enrollment app supplies it (see ``upcoming_classes``).
+    """
+    require(actor, "credits.ledger.view")
+    get_visible(actor, Teacher.objects.all(), pk=teacher.pk)
+    rules = rules or active_rules()
+    as_of = as_of or timezone.localdate()
+    cycle = rules.cycle_of(as_of) if cycle is None else cycle
+    rows = teacher_entries(teacher.pk, rules, cycle)
+    result = engine.standing(
+        rules,
+        [engine.Entry.from_model(e) for e in rows],
+        cycle=cycle,
+        as_of=as_of,
+        upcoming=engine.upcoming_from_projects(rules, upcoming),
+        exempt=is_exempt(teacher.pk, as_of),
+        probation=in_probation_cycle(teacher, rules, cycle),
+    )
+    return result, rows
+
+
+def in_probation_cycle(teacher: Teacher, rules: Rules, cycle: int) -> bool:
+    """Does the new-teacher probation requirement apply to this teacher in this cycle?"""
+    start, _end = rules.cycle_bounds(cycle)
+    return bool(teacher.probation_end and teacher.probation_end >= start)
+
+
+def upcoming_classes(teacher: Teacher) -> list[tuple[date, Any]]:
+    """Confirmed upcoming classes as (date, project). Wired to enrollment by the integrator.
+
+    Enrollment is built in parallel; until it provides a query, this returns nothing and
+    the projection uses the pace so far only.
+    """
+    return []
+
+
+def _entries_from_totals(rows) -> dict[int, list[engine.Entry]]:
+    """CreditTotal rows as one pseudo-entry per row (the engine's sums only need this grain)."""
+    by_teacher: dict[int, list[engine.Entry]] = defaultdict(list)
+    for i, (teacher_id, school_year, category, level, source_type, amount) in enumerate(rows, start=1):
+        by_teacher[teacher_id].append(
+            engine.Entry(
+                id=i,
+                category=category,
+                level=level,
+                amount=Decimal(amount),
+                earned_on=date(school_year, 9, 1),
+                source_type=source_type,
+            )
+        )
+    return by_teacher
+
+
+def standings_for(
+    teacher_ids: Iterable[int], *, rules: Rules | None = None, cycle: int | None = None, as_of: date | None = None
+) -> dict[int, engine.Standing]:
+    """Standings (without explanations) of many teachers, from the per-teacher totals.
+
+    Any cycle definition works: totals are kept per school year, so a draft policy with a
+    different cycle is computed from the same rows (what-if).
+    """
+    rules = rules or active_rules()
+    as_of = as_of or timezone.localdate()
+    cycle = rules.cycle_of(as_of) if cycle is None else cycle
+    ids = list(teacher_ids)
+    years = rules.cycle_years(cycle)
+    by_teacher: dict[int, list[engine.Entry]] = defaultdict(list)
+    exempt = set(active_exemption_teacher_ids(as_of).filter(teacher_id__in=ids).values_list("teacher_id", flat=True))
+    chunk = 2000
+    for i in range(0, len(ids), chunk):
+        part = ids[i : i + chunk]
+        rows = (
+            CreditTotal.objects.filter(teacher_id__in=part, school_year__gte=years[0], school_year__lte=years[-1])
+            .exclude(amount=0)
+            .values_list("teacher_id", "school_year", "category", "level", "source_type", "amount")
+        )
+        for tid, entries in _entries_from_totals(rows).items():
+            by_teacher[tid].extend(entries)
+    return {
+        tid: engine.standing(
+            rules, by_teacher.get(tid, []), cycle=cycle, as_of=as_of, exempt=tid in exempt, explain=False
+        )
+        for tid in ids
+    }
+
+
+def standing_teachers(*, actor: Actor, school_id: int | None = None, county_id: int | None = None) -> QuerySet[Teacher]:
+    """Teachers in post whose standings the actor may list."""
+    require(actor, "credits.standing.view")
+    qs = visible(actor, Teacher.objects.filter(status=Teacher.Status.ACTIVE)).select_related("school", "school__county")
+    if school_id:
+        qs = qs.filter(school_id=school_id)
+    if county_id:
+        qs = qs.filter(school__county_id=county_id)
+    return qs.order_by("school__code", "name", "pk")
+
+
+def allocation_priority(teacher_ids: Iterable[int], term=None) -> dict[int, Decimal]:
+    """Fair-selection priority: each teacher's credits still missing in the current cycle (larger first).
+
+    Exempt teachers get 0 (the requirement does not apply to them).
+    """
+    standings = standings_for(teacher_ids)
+    return {tid: (Decimal("0") if s.exempt else s.shortfall) for tid, s in standings.items()}
+
+
+def degree_offset_list(*, actor: Actor, status: str = "") -> QuerySet[DegreeOffset]:
+    require(actor, "credits.degree.view")
+    qs = visible(actor, DegreeOffset.objects.select_related("teacher", "teacher__school", "reviewed_by"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-pk")
+
+
+def degree_offset_get(*, actor: Actor, offset_id: int) -> DegreeOffset:
+    require(actor, "credits.degree.view")
+    return get_visible(actor, DegreeOffset.objects.select_related("teacher", "teacher__school"), pk=offset_id)
+
+
+def floor_list(*, actor: Actor) -> QuerySet[FloorProgramme]:
+    require(actor, "credits.floor.view")
+    return visible(actor, FloorProgramme.objects.select_related("county", "county__parent")).order_by("-created_at")
+
+
+def floor_get(*, actor: Actor, programme_id: int) -> FloorProgramme:
+    require(actor, "credits.floor.view")
+    return get_visible(actor, FloorProgramme.objects.select_related("county", "county__parent"), pk=programme_id)
+
+
+def ledger_list(*, actor: Actor, teacher_id: int | None = None) -> QuerySet[LedgerEntry]:
+    require(actor, "credits.ledger.view")
+    qs = visible(actor, LedgerEntry.objects.select_related("teacher", "project", "actor"))
+    if teacher_id:
+        qs = qs.filter(teacher_id=teacher_id)
+    return qs.order_by("-created_at", "-pk")
+
+
+def source_used(teacher_id: int, rules: Rules, source_type: str, cycle: int, school_year: int | None = None) -> Decimal:
+    """Net credits already posted from one source type in a cycle (or one of its school years)."""
+    start, end = rules.cycle_bounds(cycle)
+    qs = CreditTotal.objects.filter(
+        teacher_id=teacher_id,
+        source_type=source_type,
+        school_year__gte=start.year,
+        school_year__lt=end.year,
+    )
+    if school_year is not None:
+        qs = qs.filter(school_year=school_year)
+    return sum((row for row in qs.values_list("amount", flat=True)), Decimal("0"))

@@ -1,0 +1,217 @@
+"""The ledger is append-only (model layer and, on PostgreSQL, the database) and postings are idempotent."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from peixun.catalog.signals import project_deleted
+from peixun.core.errors import Conflict, InvalidInput, PermissionDenied
+from peixun.core.models import AuditLog
+from peixun.core.roles import Role
+from peixun.credits import selectors, services
+from peixun.credits.models import CreditTotal, LedgerEntry, LedgerImmutable
+from tests.factories import ProjectFactory, TeacherFactory, credit_policy, make_actor, post_credit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def policy(province):
+    return credit_policy("A", province=province)
+
+
+@pytest.fixture
+def reviewer(institution):
+    return make_actor(Role.INSTITUTION_REVIEWER, institution=institution)
+
+
+def totals(teacher):
+    return {
+        (r.category, r.source_type): r.amount for r in CreditTotal.objects.filter(teacher=teacher).exclude(amount=0)
+    }
+
+
+def test_model_layer_refuses_update_and_delete(policy, school):
+    entry = post_credit(TeacherFactory(school=school), "4")
+    entry.amount = Decimal("40")
+    with pytest.raises(LedgerImmutable):
+        entry.save()
+    with pytest.raises(LedgerImmutable):
+        entry.delete()
+    with pytest.raises(LedgerImmutable):
+        LedgerEntry.objects.filter(pk=entry.pk).update(amount=Decimal("40"))
+    with pytest.raises(LedgerImmutable):
+        LedgerEntry.objects.filter(pk=entry.pk).delete()
+    with pytest.raises(LedgerImmutable):
+        LedgerEntry.objects.bulk_update([entry], ["amount"])
+    entry.refresh_from_db()
+    assert entry.amount == Decimal("4.00")
+
+
+@pytest.mark.postgres
+def test_postgres_trigger_refuses_update_and_delete(policy, school):
+    entry = post_credit(TeacherFactory(school=school), "4")
+    assert connection.vendor == "postgresql"
+    for sql in (
+        "UPDATE credits_ledgerentry SET amount = 40 WHERE id = %s",
+        "DELETE FROM credits_ledgerentry WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [entry.pk])
+    assert LedgerEntry.objects.get(pk=entry.pk).amount == Decimal("4.00")
+
+
+def test_double_posting_posts_once(policy, school, reviewer):
+    teacher = TeacherFactory(school=school)
+    kwargs = {
+        "teacher": teacher,
+        "category": "tongchou",
+        "level": "provincial",
+        "amount": "4",
+        "source_type": "result",
+        "source_id": 77,
+        "earned_on": date(2024, 6, 1),
+    }
+    first = services.ledger_post(actor=reviewer, **kwargs)
+    second = services.ledger_post(actor=reviewer, **kwargs)
+    assert first.pk == second.pk
+    assert LedgerEntry.objects.filter(teacher=teacher).count() == 1
+    assert totals(teacher) == {("tongchou", "result"): Decimal("4.00")}
+    # A different amount for the same source is refused until the first is reversed.
+    with pytest.raises(Conflict):
+        services.ledger_post(actor=reviewer, **{**kwargs, "amount": "5"})
+
+
+def test_reverse_source_reverses_exactly_its_live_entries_and_repost(policy, school, reviewer):
+    teacher, other = TeacherFactory(school=school), TeacherFactory(school=school)
+    for t in (teacher, other):
+        services.ledger_post(
+            actor=reviewer,
+            teacher=t,
+            category="tongchou",
+            amount="4",
+            source_type="result",
+            source_id=5,
+            earned_on=date(2024, 6, 1),
+        )
+    post_credit(teacher, "2", source_id=6)
+    reversed_ = services.ledger_reverse_source(actor=reviewer, source_type="result", source_id=5, reason="取消审核")
+    assert {r.teacher_id for r in reversed_} == {teacher.pk, other.pk}
+    assert all(r.amount == Decimal("-4.00") and r.reverses_id for r in reversed_)
+    # Reversing again reverses nothing.
+    assert services.ledger_reverse_source(actor=reviewer, source_type="result", source_id=5, reason="again") == []
+    assert totals(teacher) == {("tongchou", "result"): Decimal("2.00")}
+    # Re-posting after the reversal is the next generation, with the corrected amount.
+    again = services.ledger_post(
+        actor=reviewer,
+        teacher=teacher,
+        category="tongchou",
+        amount="5",
+        source_type="result",
+        source_id=5,
+        earned_on=date(2024, 6, 1),
+    )
+    assert again.generation == 1
+    assert totals(teacher) == {("tongchou", "result"): Decimal("7.00")}
+    assert AuditLog.objects.filter(action="credits.ledger.reverse").count() == 1
+
+
+def test_unique_constraint_backs_idempotency(policy, school):
+    """Even bypassing the service's check, the database refuses a second live posting of a generation."""
+    from django.db import IntegrityError
+
+    teacher = TeacherFactory(school=school)
+    entry = post_credit(teacher, "3", source_id=9)
+    duplicate = LedgerEntry(
+        teacher=teacher,
+        cycle=entry.cycle,
+        school_year=entry.school_year,
+        category="tongchou",
+        amount=Decimal("3"),
+        earned_on=entry.earned_on,
+        source_type="result",
+        source_id=9,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save()
+
+
+def test_deleted_project_credits_are_reversed(policy, school, reviewer):
+    project = ProjectFactory()
+    teacher = TeacherFactory(school=school)
+    services.ledger_post(
+        actor=reviewer,
+        teacher=teacher,
+        category="tongchou",
+        amount="4",
+        source_type="result",
+        source_id=1,
+        earned_on=date(2024, 6, 1),
+        project=project,
+    )
+    post_credit(teacher, "2", source_id=2)
+    actor = make_actor(Role.PROVINCE, region=policy.province)
+    project_deleted.send(sender=type(project), project=project, actor=actor, reason="重复发布")
+    live = LedgerEntry.objects.filter(teacher=teacher, reverses__isnull=True, reversed_by__isnull=True)
+    assert [e.source_id for e in live] == [2]
+    reversal = LedgerEntry.objects.get(reverses__project=project)
+    assert reversal.amount == Decimal("-4.00") and "重复发布" in reversal.note
+    assert totals(teacher) == {("tongchou", "result"): Decimal("2.00")}
+
+
+def test_posting_needs_a_role_that_may_post(policy, school):
+    teacher_actor = make_actor(Role.TEACHER, school=school)
+    with pytest.raises(PermissionDenied):
+        services.ledger_post(
+            actor=teacher_actor,
+            teacher=TeacherFactory(school=school),
+            category="tongchou",
+            amount="1",
+            source_type="result",
+            source_id=1,
+            earned_on=date(2024, 6, 1),
+        )
+
+
+def test_adjustment_is_logged_and_scoped(policy, county, school, other_school):
+    officer = make_actor(Role.COUNTY, region=county)
+    teacher = TeacherFactory(school=school)
+    adj = services.adjustment_create(
+        actor=officer, teacher=teacher, category="zizhu", amount="-1.5", reason="重复登记更正"
+    )
+    entry = LedgerEntry.objects.get(source_type="adjustment", source_id=adj.pk)
+    assert entry.amount == Decimal("-1.50") and entry.actor == officer.user
+    assert AuditLog.objects.filter(action="credits.adjust", object_id=str(adj.pk)).exists()
+    with pytest.raises(InvalidInput):
+        services.adjustment_create(actor=officer, teacher=teacher, category="zizhu", amount="1", reason="")
+    from peixun.core.errors import NotFound
+
+    with pytest.raises(NotFound):
+        services.adjustment_create(
+            actor=officer, teacher=TeacherFactory(school=other_school), category="zizhu", amount="1", reason="x"
+        )
+    with pytest.raises(PermissionDenied):
+        services.adjustment_create(
+            actor=make_actor(Role.SCHOOL, school=school), teacher=teacher, category="zizhu", amount="1", reason="x"
+        )
+
+
+def test_totals_rebuild_matches_incremental(policy, school, reviewer):
+    teacher = TeacherFactory(school=school)
+    post_credit(teacher, "4", source_id=1)
+    post_credit(teacher, "1", source_id=2, category="zizhu", source_type="schoolbased", earned_on=date(2025, 3, 1))
+    services.ledger_reverse_source(actor=reviewer, source_type="result", source_id=1, reason="x")
+    before = totals(teacher)
+    services.credit_totals_rebuild()
+    assert totals(teacher) == before == {("zizhu", "schoolbased"): Decimal("1.00")}
+
+
+def test_policy_activation_is_audited_and_single(province):
+    a = credit_policy("A", province=province)
+    b = credit_policy("B", province=province)
+    a.refresh_from_db()
+    assert a.status == "retired" and b.status == "active"
+    assert selectors.active_policy() == b
+    assert AuditLog.objects.filter(action="credits.policy.activate").count() == 2
