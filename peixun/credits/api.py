@@ -1,12 +1,12 @@
 """Credits API: standings with explanations, the ledger, policies, degree offsets, floor training."""
 
-from __future__ import annotations
-
 from datetime import date
 from decimal import Decimal
 
 from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
 
+from peixun.core.api_types import Id
 from peixun.core.errors import NotFound
 from peixun.roster.models import Teacher
 from peixun.roster.selectors import teacher_get
@@ -120,7 +120,7 @@ def my_standing(request):
 
 
 @router.get("/teachers/{teacher_id}", response=StandingOut, summary="某教师的学分情况（按权限范围）")
-def teacher_standing(request, teacher_id: int):
+def teacher_standing(request, teacher_id: Id):
     teacher = teacher_get(actor=request.actor, teacher_id=teacher_id)
     s, _rows = selectors.teacher_standing(actor=request.actor, teacher=teacher)
     return _standing_out(teacher.pk, s)
@@ -142,14 +142,13 @@ class LedgerOut(Schema):
 
 
 @router.get("/ledger", response=list[LedgerOut], summary="学分账目（只增不改；冲销为负数新账目）")
-def ledger(request, teacher_id: int | None = None, limit: int = 100, offset: int = 0):
-    qs = selectors.ledger_list(actor=request.actor, teacher_id=teacher_id)
-    limit = max(1, min(limit, 1000))
-    return list(qs[offset : offset + limit])
+@paginate(LimitOffsetPagination)
+def ledger(request, teacher_id: Id | None = None):
+    return selectors.ledger_list(actor=request.actor, teacher_id=teacher_id)
 
 
 class AdjustmentIn(Schema):
-    teacher_id: int
+    teacher_id: Id
     category: str
     amount: Decimal
     reason: str
@@ -209,12 +208,13 @@ class PolicyOut(Schema):
 
 
 @router.get("/policies", response=list[PolicyOut], summary="学分政策（各版本）")
+@paginate(LimitOffsetPagination)
 def policies(request):
-    return list(selectors.policy_list(actor=request.actor))
+    return selectors.policy_list(actor=request.actor)
 
 
 @router.get("/policies/{policy_id}/whatif", summary="假设分析：草案与现行政策下各区县达标/风险人数")
-def policy_whatif(request, policy_id: int):
+def policy_whatif(request, policy_id: Id):
     from peixun.core.scopes import require
 
     require(request.actor, "credits.policy.manage")
@@ -237,7 +237,7 @@ def policy_whatif(request, policy_id: int):
 
 
 @router.post("/policies/{policy_id}/activate", response=PolicyOut, summary="启用政策（审计；账目不改写，重新计算）")
-def policy_activate(request, policy_id: int):
+def policy_activate(request, policy_id: Id):
     policy = selectors.policy_get(actor=request.actor, policy_id=policy_id)
     return services.policy_activate(actor=request.actor, policy=policy)
 
@@ -254,8 +254,9 @@ class DegreeOut(Schema):
 
 
 @router.get("/degrees", response=list[DegreeOut], summary="学历冲抵申请")
+@paginate(LimitOffsetPagination)
 def degrees(request, status: str = ""):
-    return list(selectors.degree_offset_list(actor=request.actor, status=status)[:500])
+    return selectors.degree_offset_list(actor=request.actor, status=status)
 
 
 class ReviewIn(Schema):
@@ -264,7 +265,7 @@ class ReviewIn(Schema):
 
 
 @router.post("/degrees/{offset_id}/review", response=DegreeOut, summary="审核学历冲抵（区县）")
-def degree_review(request, offset_id: int, payload: ReviewIn):
+def degree_review(request, offset_id: Id, payload: ReviewIn):
     offset = selectors.degree_offset_get(actor=request.actor, offset_id=offset_id)
     return services.degree_offset_review(actor=request.actor, offset=offset, approve=payload.approve, note=payload.note)
 
@@ -279,5 +280,6 @@ class FloorOut(Schema):
 
 
 @router.get("/floor", response=list[FloorOut], summary="托底培训方案")
+@paginate(LimitOffsetPagination)
 def floor(request):
-    return list(selectors.floor_list(actor=request.actor)[:500])
+    return selectors.floor_list(actor=request.actor)

@@ -74,6 +74,11 @@ def _amount(value) -> Decimal:
     return amount
 
 
+def _check_date(day: date) -> None:
+    if not (2000 <= day.year <= 2100):
+        raise InvalidInput(_("The date is out of range."), details={"field": "earned_on"})
+
+
 @transaction.atomic
 def ledger_post(
     *,
@@ -101,8 +106,9 @@ def ledger_post(
         require(actor, "credits.ledger.post")
     if source_type not in SourceType.values:
         raise InvalidInput(_("Unknown credit source."), details={"field": "source_type"})
-    if not category:
+    if not category or len(category) > 20 or len(level or "") > 20 or len(part) > 20:
         raise InvalidInput(_("Choose the credit category."), details={"field": "category"})
+    _check_date(earned_on)
     amount = _amount(amount)
     key = {"source_type": source_type, "source_id": source_id, "teacher_id": teacher.pk, "part": part}
     live = LedgerEntry.objects.filter(**key, reverses__isnull=True, reversed_by__isnull=True).first()
@@ -284,6 +290,10 @@ def adjustment_create(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Give the reason for the adjustment."), details={"field": "reason"})
+    if len(reason) > 300 or len(level or "") > 20:
+        raise InvalidInput(_("The reason is too long (at most 300 characters)."), details={"field": "reason"})
+    if earned_on is not None:
+        _check_date(earned_on)
     rules = selectors.active_rules()
     if rules.category(category) is None:
         raise InvalidInput(_("The active policy has no such category."), details={"field": "category"})
