@@ -270,3 +270,34 @@ def post_credit(
         earned_on=earned_on or date(2024, 6, 1),
         project=project,
     )
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+from peixun.orders.models import Order  # noqa: E402
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A county's order demand (posted by default); publish it with orders.services.order_list_publish."""
+
+    class Meta:
+        model = Order
+
+    term = factory.SubFactory(TermFactory)
+    county = factory.SubFactory(CountyFactory)
+    code = factory.Sequence(lambda n: f"ORD{n:06d}")
+    contact_person = "王老师"
+    contact_phone = "13800001234"
+    name = factory.Sequence(lambda n: f"订单项目{n}")
+    theme = "大单元教学设计"
+    target_trainees = "小学数学教师"
+    target_stages = join_codes([Stage.PRIMARY])
+    target_subjects = join_codes([Subject.MATH])
+    field = TrainingField.SUBJECT_TEACHING
+    trainee_count = 40
+    days = 3
+    level = TrainingLevel.COUNTY
+    format = TrainingFormat.FACE_TO_FACE
+    goals = "提升小学数学教师大单元教学设计能力"
+    course_requirements = "专题讲座与课堂实践相结合"
+    status = Order.Status.POSTED

@@ -58,6 +58,10 @@ MENU: list[MenuItem] = [
     ),
     _item(_("Floor training"), "credits:floor_list", "life-preserver", Role.PROVINCE, Role.CITY, Role.COUNTY),
     _item(_("Credit policies"), "credits:policy_list", "sliders", Role.PROVINCE),
+    _item(_("Order demands"), "orders:order_list", "clipboard-check", Role.COUNTY),
+    _item(_("County orders"), "orders:order_list", "clipboard-check", Role.INSTITUTION),
+    _item(_("Order board"), "orders:order_list", "kanban", Role.PROVINCE, Role.CITY, Role.MONITOR),
+    _item(_("Orders per county"), "orders:coverage", "bar-chart", Role.PROVINCE, Role.CITY, Role.MONITOR),
     _item(_("Audit log"), "core:audit_list", "journal-text", Role.AUDITOR),
     _item(_("Background jobs"), "core:job_list", "hourglass-split", *Role.values),
 ]

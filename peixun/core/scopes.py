@@ -134,6 +134,11 @@ SCOPES: dict[str, ScopePaths] = {
         school=_paths("record__plan__school"),
         teacher=_paths("record__teacher"),
     ),
+    # Orders: the ordering county's subtree; an institution sees exactly the orders pushed to it
+    # (recipients exist only once the province has published the order list).
+    "orders.order": ScopePaths(region=_paths("county"), institution=_paths("recipients__institution")),
+    "orders.orderrecipient": ScopePaths(region=_paths("order__county"), institution=_paths("institution")),
+    "orders.orderresponse": ScopePaths(region=_paths("order__county"), institution=_paths("institution")),
 }
 
 # action -> roles allowed to perform it (the object, if any, must also be in scope).
@@ -183,6 +188,12 @@ ACTIONS: dict[str, set[str]] = {
     "schoolbased.record.edit": {Role.SCHOOL},
     "schoolbased.record.approve": {Role.SCHOOL},
     "schoolbased.record.view_own": {Role.TEACHER},
+    "orders.order.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.INSTITUTION, Role.MONITOR},
+    "orders.order.manage": {Role.COUNTY},  # post, edit, cancel its own orders
+    "orders.board.view": {Role.PROVINCE, Role.CITY, Role.MONITOR},  # every county's orders and coverage
+    "orders.list.publish": {Role.PROVINCE},  # publish the order list, remind counties below the minimum
+    "orders.response.manage": {Role.INSTITUTION},  # respond, submit, withdraw, formally apply
+    "orders.response.select": {Role.COUNTY},  # compare and choose; review and publish the order project
 }
 
 

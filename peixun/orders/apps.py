@@ -6,3 +6,6 @@ class OrdersConfig(AppConfig):
     name = "peixun.orders"
     label = "orders"
     verbose_name = _("Orders")
+
+    def ready(self):
+        from . import exports, panels  # noqa: F401  (the board exporter; home panels)

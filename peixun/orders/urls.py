@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "orders"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.order_list, name="order_list"),
+    path("new/", views.order_create, name="order_create"),
+    path("coverage/", views.coverage, name="coverage"),
+    path("coverage/<str:action>/", views.coverage_action, name="coverage_action"),
+    path("<int:pk>/", views.order_detail, name="order_detail"),
+    path("<int:pk>/edit/", views.order_edit, name="order_edit"),
+    path("<int:pk>/<str:action>/", views.order_action, name="order_action"),
+]
