@@ -21,3 +21,18 @@ class ExemptionForm(Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
     starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ImportUploadForm(Form):
+    file = forms.FileField(
+        label=_("Export file"),
+        help_text=_(
+            "The teacher list exported from the national teacher information system, as .xlsx or .csv "
+            "(UTF-8 or GBK). Columns are matched by their Chinese headers in any order."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt"}),
+    )
+
+
+class ImportApplyForm(Form):
+    mark_leavers = forms.BooleanField(label=_("Mark teachers not in the file as left"), required=False)

@@ -1,20 +1,24 @@
 """Reading the national teacher information system's export: headers, values, row checks.
 
-Headers are matched by name (with known aliases); column order does not matter and
-unknown columns are ignored with a notice. Every problem is reported in Chinese with
-the file's line number.
+Pure parsing, no database. Files are streamed (CSV in UTF-8 with or without BOM, GBK /
+GB18030 or UTF-16; XLSX through openpyxl's read-only mode), so memory stays flat however
+long the file. Headers are matched by name (with known aliases); column order does not
+matter and unknown columns are ignored with a notice. Every problem of a row is reported
+in Chinese with the file's line number and the column as the file names it.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import itemgetter, mul
+from typing import NamedTuple
 from datetime import date, datetime
 
 from peixun.core.choices import Stage, Subject, Title
-from peixun.core.ids import birth_date_from_id, national_id_problem, normalize_national_id
 
 # field -> accepted header spellings (first is the canonical one, used in the template)
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -22,7 +26,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "former_name": ("曾用名",),
     "gender": ("性别",),
     "id_type": ("身份证件类型", "证件类型"),
-    "national_id": ("身份证件号", "身份证号", "身份证号码", "证件号码", "公民身份号码"),
+    "national_id": ("身份证件号", "身份证号", "身份证号码", "证件号码", "公民身份号码", "身份证件号码"),
     "birth_date": ("出生日期",),
     "ethnicity": ("民族",),
     "political_status": ("政治面貌",),
@@ -40,8 +44,45 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "school_code": ("学校代码", "学校标识码", "单位代码"),
 }
 REQUIRED = ("name", "national_id", "school_code", "stage", "subject")
-HEADER_LOOKUP = {alias: field for field, aliases in HEADERS.items() for alias in aliases}
+HEADER_LOOKUP = {alias: f for f, aliases in HEADERS.items() for alias in aliases}
 TEMPLATE_HEADERS = [aliases[0] for aliases in HEADERS.values()]
+CANONICAL = {f: aliases[0] for f, aliases in HEADERS.items()}
+
+# Teacher fields a row carries, in the order of ``ParsedRow.values`` (the school is resolved by the caller).
+STAGED_FIELDS = (
+    "national_id",
+    "name",
+    "former_name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "political_status",
+    "work_start",
+    "school_join",
+    "staff_source",
+    "staff_category",
+    "on_establishment",
+    "employment_form",
+    "contract",
+    "education",
+    "title",
+    "stage",
+    "subject",
+)
+# Derived from the ID number when the file lacks the column, so always compared.
+ALWAYS_PRESENT = ("national_id", "name", "gender", "birth_date", "stage", "subject")
+MAX_LENGTH = {
+    "name": 40,
+    "former_name": 40,
+    "ethnicity": 20,
+    "political_status": 20,
+    "staff_source": 40,
+    "staff_category": 40,
+    "employment_form": 40,
+    "contract": 40,
+    "education": 40,
+    "school_code": 20,
+}
 
 STAGE_ALIASES = {
     "幼儿园": Stage.KINDERGARTEN,
@@ -97,6 +138,7 @@ TITLE_ALIASES = {
     "中小学三级教师": Title.JUNIOR,
     "中小学二级教师": Title.JUNIOR,
     "二级教师": Title.JUNIOR,
+    "三级教师": Title.JUNIOR,
     "中小学一级教师": Title.INTERMEDIATE,
     "一级教师": Title.INTERMEDIATE,
     "中小学高级教师": Title.ASSOCIATE_SENIOR,
@@ -106,185 +148,522 @@ TITLE_ALIASES = {
     "正高级": Title.SENIOR,
 }
 GENDER_ALIASES = {"男": "M", "女": "F", "1": "M", "2": "F"}
-YES = {"是", "在编", "Y", "y", "1", "true", "True"}
+YES = {"是", "在编", "Y", "y", "1", "true", "True", "TRUE"}
+NO = {"否", "不在编", "非在编", "N", "n", "0", "false", "False", "FALSE"}
+ID_TYPES = {"居民身份证", "身份证", "中华人民共和国居民身份证"}
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_DIGITS = frozenset("0123456789")
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+MAX_ROWS = 1_000_000
 
 
 class RowError(ValueError):
-    def __init__(self, column: str, message: str):
+    """A problem with one cell (or, with an empty column, with the whole file)."""
+
+    def __init__(self, column: str, message: str, *, line: int | None = None):
         super().__init__(message)
         self.column = column
         self.message = message
+        self.line = line
 
 
-def _date(value: str, column: str, *, month_only: bool = False) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    if isinstance(value, (date, datetime)):
-        return value.date() if isinstance(value, datetime) else value
-    text = value.replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").replace("日", "").strip("-")
-    for fmt in ("%Y-%m-%d", "%Y-%m", "%Y%m%d", "%Y%m", "%Y-%m-%d %H:%M:%S"):
+class FileProblem(ValueError):
+    """The file cannot be read at all (format, encoding, no header row)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _clean_header(value) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("\ufeff", "").replace("\u3000", " ").strip()
+    text = re.sub(r"[（(]\s*必填\s*[）)]$", "", text).strip()
+    return text.rstrip("*＊").strip()
+
+
+def _parse_date(text: str, month_only: bool = False) -> date:
+    """'2020-09-01', '2020-09', '2020/9/1', '2020年9月', '20200901', '2020.09' … or ValueError."""
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        parsed = date(int(text[:4]), int(text[5:7]), int(text[8:10]))
+        return parsed.replace(day=1) if month_only else parsed
+    if len(text) == 7 and text[4] == "-":
+        return date(int(text[:4]), int(text[5:7]), 1)
+    norm = text.replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").replace("日", "")
+    norm = norm.split(" ")[0].split("T")[0].strip("-")
+    for fmt in ("%Y-%m-%d", "%Y-%m", "%Y%m%d", "%Y%m"):
         try:
-            parsed = datetime.strptime(text, fmt).date()
+            parsed = datetime.strptime(norm, fmt).date()
         except ValueError:
             continue
         return parsed.replace(day=1) if month_only else parsed
-    raise RowError(column, f"日期格式无法识别：{value}（应为 2020-09 或 2020-09-01）")
+    raise ValueError(text)
 
 
-def _cell(row: dict, field: str) -> str:
-    value = row.get(field)
+_BORN: dict[str, date | None] = {}
+_DATES: dict[tuple[str, bool], date | None] = {}
+_ID_OFFSET = 48 * sum(_ID_WEIGHTS)
+
+
+def _born(digits: str) -> date | None:
+    """The date in an ID's YYYYMMDD digits (memoised: a roster has only ~20,000 distinct ones)."""
+    try:
+        return _BORN[digits]
+    except KeyError:
+        pass
+    try:
+        born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        born = None
+    if born is not None and born.year < 1900:
+        born = None
+    if len(_BORN) > 200_000:
+        _BORN.clear()
+    _BORN[digits] = born
+    return born
+
+
+def cached_date(text: str, month_only: bool = False) -> date | None:
+    """``_parse_date`` memoised (None when unreadable): dates repeat a lot in a roster."""
+    key = (text, month_only)
+    try:
+        return _DATES[key]
+    except KeyError:
+        pass
+    try:
+        parsed = _parse_date(text, month_only)
+    except ValueError:
+        parsed = None
+    if len(_DATES) > 200_000:
+        _DATES.clear()
+    _DATES[key] = parsed
+    return parsed
+
+
+def check_id(value: str) -> tuple[date | None, str | None]:
+    """(birth date, None) for a valid resident ID number (stripped, upper-cased), else (None, reason)."""
+    if len(value) != 18 or not value[:17].isdigit() or not (value[17] in _DIGITS or value[17] == "X"):
+        if _SCIENTIFIC.match(value) or (value.isdigit() and len(value) in (15, 16, 17, 18) and value.endswith("000")):
+            return None, "身份证件号被 Excel 存成了数字，末几位已丢失；请把该列设为“文本”格式后重新导出"
+        return None, f"身份证件号“{value}”应为18位（最后一位可为X）"
+    if not value.isascii():
+        return None, f"身份证件号“{value}”应为18位（最后一位可为X）"
+    born = _born(value[6:14])
+    if born is None:
+        return None, f"身份证件号“{value}”中的出生日期无效"
+    if _ID_CHECK[(sum(map(mul, value[:17].encode(), _ID_WEIGHTS)) - _ID_OFFSET) % 11] != value[17]:
+        return None, f"身份证件号“{value}”校验位错误，请核对"
+    return born, None
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` (stripped, upper-cased) is not a valid resident ID number, or None."""
+    return check_id(value)[1]
+
+
+class ParsedRow(NamedTuple):
+    values: tuple  # in STAGED_FIELDS order
+    school_code: str
+
+
+class RowParser:
+    """Maps a header row to fields once, then checks each data row against it.
+
+    ``parse(cells)`` returns ``(ParsedRow, [])`` for a good row or ``(None, [(column, message), …])``
+    with every problem of the row. Columns are named as the file names them.
+    """
+
+    def __init__(self, headers: list):
+        self.headers = [_clean_header(h) for h in headers]
+        self.index: dict[str, int] = {}
+        self.column: dict[str, str] = {}
+        self.unknown: list[str] = []
+        self.duplicated: list[tuple[str, str]] = []
+        for i, header in enumerate(self.headers):
+            f = HEADER_LOOKUP.get(header)
+            if f is None:
+                if header:
+                    self.unknown.append(header)
+                continue
+            if f in self.index:
+                self.duplicated.append((header, self.column[f]))
+                continue
+            self.index[f] = i
+            self.column[f] = header
+        for f in HEADERS:
+            self.column.setdefault(f, CANONICAL[f])
+        self.missing_required = [CANONICAL[f] for f in REQUIRED if f not in self.index]
+        # Only the fields the file carries are compared and updated on existing teachers.
+        self.present_fields = [f for f in STAGED_FIELDS if f in self.index or f in ALWAYS_PRESENT]
+        # One itemgetter pulls every field in HEADERS order; absent fields read an empty cell
+        # appended at the end of the row.
+        self._width = (max(self.index.values()) + 1) if self.index else 0
+        self._sentinel = len(self.index) < len(HEADERS)
+        self._getter = itemgetter(*[self.index.get(f, -1) for f in HEADERS])
+
+    def problems(self) -> list[str]:
+        """Header problems that make the whole file unusable (in Chinese)."""
+        found = []
+        if self.missing_required:
+            found.append(
+                "文件缺少必需的列：" + "、".join(self.missing_required) + "。请使用国家教师信息系统导出的文件，或下载模板填写"
+            )
+        for header, other in self.duplicated:
+            found.append(f"列“{header}”与“{other}”是同一项，只能保留一列")
+        return found
+
+    def parse(self, cells) -> tuple[ParsedRow | None, list[tuple[str, str]]]:  # noqa: C901 - one pass, one place
+        if len(cells) < self._width:
+            cells = list(cells) + [""] * (self._width - len(cells))
+        if self._sentinel:
+            cells = [*cells, ""] if isinstance(cells, tuple) else cells + [""]
+        (
+            name,
+            former_name,
+            gender_text,
+            id_type,
+            national_id,
+            birth_text,
+            ethnicity,
+            political_status,
+            work_text,
+            join_text,
+            staff_source,
+            staff_category,
+            establishment,
+            employment_form,
+            contract,
+            education,
+            title_text,
+            stage_text,
+            subject_text,
+            school_code,
+        ) = [v.strip() if v else "" for v in self._getter(cells)]
+        col = self.column
+        errors: list[tuple[str, str]] = []
+        if not (name and national_id and school_code and stage_text and subject_text):
+            for f, value in (
+                ("name", name),
+                ("national_id", national_id),
+                ("school_code", school_code),
+                ("stage", stage_text),
+                ("subject", subject_text),
+            ):
+                if not value:
+                    errors.append((col[f], f"“{col[f]}”不能为空"))
+        if (
+            len(name) > 40
+            or len(former_name) > 40
+            or len(ethnicity) > 20
+            or len(political_status) > 20
+            or len(staff_source) > 40
+            or len(staff_category) > 40
+            or len(employment_form) > 40
+            or len(contract) > 40
+            or len(education) > 40
+            or len(school_code) > 20
+        ):
+            lengths = dict(zip(MAX_LENGTH, (name, former_name, ethnicity, political_status, staff_source)))
+            lengths.update(
+                staff_category=staff_category,
+                employment_form=employment_form,
+                contract=contract,
+                education=education,
+                school_code=school_code,
+            )
+            for f, limit in MAX_LENGTH.items():
+                if len(lengths[f]) > limit:
+                    errors.append((col[f], f"“{col[f]}”过长（最多{limit}个字）"))
+
+        if id_type and id_type not in ID_TYPES:
+            errors.append((col["id_type"], f"暂不支持证件类型“{id_type}”，请使用居民身份证"))
+
+        born = None
+        if national_id:
+            national_id = national_id.upper()
+            born, problem = check_id(national_id)
+            if problem:
+                errors.append((col["national_id"], problem))
+
+        gender = GENDER_ALIASES.get(gender_text) if gender_text else None
+        if gender_text and gender is None:
+            errors.append((col["gender"], f"性别应为“男”或“女”，实际为“{gender_text}”"))
+        elif born is not None:
+            from_id = "M" if (ord(national_id[16]) - 48) % 2 else "F"
+            if gender is None:
+                gender = from_id
+            elif gender != from_id:
+                errors.append((col["gender"], "性别与身份证件号不一致"))
+
+        if birth_text:
+            stated = cached_date(birth_text)
+            if stated is None:
+                errors.append((col["birth_date"], f"出生日期“{birth_text}”无法识别（应为 1985-03-12）"))
+            elif born is not None and stated != born:
+                errors.append((col["birth_date"], "出生日期与身份证件号不一致"))
+
+        work_start = school_join = None
+        if work_text:
+            work_start = cached_date(work_text, True)
+            if work_start is None:
+                errors.append((col["work_start"], f"“{col['work_start']}”的值“{work_text}”无法识别（应为 2010-09）"))
+            elif born is not None and work_start <= born:
+                errors.append((col["work_start"], "参加工作年月早于出生日期"))
+        if join_text:
+            school_join = cached_date(join_text, True)
+            if school_join is None:
+                errors.append((col["school_join"], f"“{col['school_join']}”的值“{join_text}”无法识别（应为 2010-09）"))
+
+        if not establishment or establishment in YES:
+            on_establishment = True
+        elif establishment in NO:
+            on_establishment = False
+        else:
+            on_establishment = True
+            errors.append((col["on_establishment"], f"是否在编应为“是”或“否”，实际为“{establishment}”"))
+
+        stage = STAGE_ALIASES.get(stage_text)
+        if stage is None and stage_text:
+            errors.append((col["stage"], f"无法识别的任教学段“{stage_text}”"))
+        subject = SUBJECT_ALIASES.get(subject_text)
+        if subject is None and subject_text:
+            errors.append((col["subject"], f"无法识别的任教学科“{subject_text}”"))
+        title = TITLE_ALIASES.get(title_text)
+        if title is None:
+            errors.append((col["title"], f"无法识别的专业技术职务“{title_text}”"))
+
+        if errors:
+            return None, errors
+        return (
+            ParsedRow(
+                (
+                    national_id,
+                    name,
+                    former_name,
+                    gender,
+                    born,
+                    ethnicity,
+                    political_status,
+                    work_start,
+                    school_join,
+                    staff_source,
+                    staff_category,
+                    on_establishment,
+                    employment_form,
+                    contract,
+                    education,
+                    title,
+                    stage,
+                    subject,
+                ),
+                school_code,
+            ),
+            [],
+        )
+
+
+_PARSERS: dict[tuple, RowParser] = {}
+
+
+def parse_row_values(row: dict) -> dict:
+    """One row keyed by national-system headers (or field names) as Teacher field values.
+
+    Raises RowError on the first problem. ``school_code`` stays in the result for the caller
+    to resolve. Used by the demo and scale seeds; the import uses ``RowParser`` directly.
+    """
+    keys = tuple(CANONICAL.get(k, k) if k in HEADERS else k for k in row)
+    parser = _PARSERS.get(keys)
+    if parser is None:
+        parser = _PARSERS[keys] = RowParser(list(keys))
+    if parser.missing_required:
+        raise RowError(parser.missing_required[0], f"“{parser.missing_required[0]}”不能为空")
+    parsed, errors = parser.parse([_text(v) for v in row.values()])
+    if parsed is None:
+        column, message = errors[0]
+        raise RowError(column, message)
+    values = dict(zip(STAGED_FIELDS, parsed.values))
+    values["school_code"] = parsed.school_code
+    return values
+
+
+def _text(value) -> str:
+    """A spreadsheet cell as text: dates as ISO, whole floats without '.0'."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
 
 
-def parse_row_values(row: dict) -> dict:
-    """Turn one row (keyed by national-system headers or by field names) into Teacher field values.
-
-    Raises RowError on the first problem. ``school_code`` stays in the result as a key for
-    the caller to resolve.
-    """
-    by_field = {HEADER_LOOKUP.get(k, k): v for k, v in row.items() if k is not None}
-    get = lambda f: _cell(by_field, f)  # noqa: E731
-    for field in REQUIRED:
-        if not get(field):
-            raise RowError(HEADERS[field][0], f"“{HEADERS[field][0]}”不能为空")
-    id_type = get("id_type")
-    if id_type and id_type not in ("居民身份证", "身份证", "中华人民共和国居民身份证"):
-        raise RowError("身份证件类型", f"暂不支持证件类型“{id_type}”，请使用居民身份证")
-    national_id = normalize_national_id(get("national_id"))
-    problem = national_id_problem(national_id)
-    if problem:
-        raise RowError("身份证件号", problem)
-    name = get("name")
-    if len(name) > 40:
-        raise RowError("姓名", "姓名过长（最多40个字）")
-    gender_text = get("gender")
-    if gender_text:
-        gender = GENDER_ALIASES.get(gender_text)
-        if gender is None:
-            raise RowError("性别", f"性别应为“男”或“女”，实际为“{gender_text}”")
-    else:
-        gender = "M" if int(national_id[16]) % 2 else "F"
-    birth = _date(get("birth_date"), "出生日期") or birth_date_from_id(national_id)
-    if birth != birth_date_from_id(national_id):
-        raise RowError("出生日期", "出生日期与身份证件号不一致")
-    stage = STAGE_ALIASES.get(get("stage"))
-    if stage is None:
-        raise RowError("任教学段", f"无法识别的任教学段“{get('stage')}”")
-    subject = SUBJECT_ALIASES.get(get("subject"))
-    if subject is None:
-        raise RowError("任教学科", f"无法识别的任教学科“{get('subject')}”")
-    title = TITLE_ALIASES.get(get("title"))
-    if title is None:
-        raise RowError("专业技术职务", f"无法识别的专业技术职务“{get('title')}”")
-    return {
-        "national_id": national_id,
-        "name": name,
-        "former_name": get("former_name")[:40],
-        "gender": gender,
-        "birth_date": birth,
-        "ethnicity": get("ethnicity")[:20],
-        "political_status": get("political_status")[:20],
-        "work_start": _date(get("work_start"), "参加工作年月", month_only=True),
-        "school_join": _date(get("school_join"), "进本校年月", month_only=True),
-        "staff_source": get("staff_source")[:40],
-        "staff_category": get("staff_category")[:40],
-        "on_establishment": get("on_establishment") in YES if get("on_establishment") else True,
-        "employment_form": get("employment_form")[:40],
-        "contract": get("contract")[:40],
-        "education": get("education")[:40],
-        "title": str(title),
-        "stage": str(stage),
-        "subject": str(subject),
-        "school_code": get("school_code"),
-    }
+# --- files -----------------------------------------------------------------------------------
 
 
 @dataclass
 class Sheet:
-    """Rows of an uploaded file: ``rows`` yields (line number, dict keyed by header)."""
+    """An opened upload: the header row, then ``rows`` yields (line number, list of cell texts)."""
 
-    headers: list[str]
-    unknown_headers: list[str]
-    missing_required: list[str]
-    rows: Iterator[tuple[int, dict]]
+    parser: RowParser
+    header_line: int
+    rows: Iterator[tuple[int, list[str]]]
+    encoding: str = ""
+    estimated_rows: int = 0
+    closers: list = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in self.closers:
+            close()
+        self.closers.clear()
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
+def detect_encoding(path) -> str:
+    """'utf-8-sig', 'utf-16' or 'gb18030', checked over the whole file without holding it."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
+        for encoding in ("utf-8-sig", "gb18030"):
+            fh.seek(0)
+            decoder = codecs.getincrementaldecoder(encoding)()
+            try:
+                while chunk := fh.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+            return encoding
+    raise FileProblem("文件编码无法识别，请保存为 UTF-8 或 GBK 编码的 CSV，或 xlsx 文件")
+
+
+def _count_lines(path) -> int:
+    count = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            count += chunk.count(b"\n")
+    return count
+
+
+def _find_header(records: Iterator[tuple[int, list]]) -> tuple[int, list]:
+    """The header is the first row naming at least two known columns (a title row may precede it)."""
+    first = None
+    for _ in range(10):
         try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RowError("", "文件编码无法识别，请保存为 UTF-8 或 GBK 编码的 CSV，或 xlsx 文件")
+            line, values = next(records)
+        except StopIteration:
+            break
+        if first is None and any(_text(v).strip() for v in values):
+            first = (line, values)
+        if sum(1 for v in values if _clean_header(v) in HEADER_LOOKUP) >= 2:
+            return line, values
+    if first is None:
+        raise FileProblem("文件为空")
+    return first
 
 
-def _sheet(headers: list[str], rows: Iterator[tuple[int, dict]]) -> Sheet:
-    headers = [(h or "").strip() for h in headers]
-    known = {HEADER_LOOKUP[h] for h in headers if h in HEADER_LOOKUP}
+def read_csv(path) -> Sheet:
+    encoding = detect_encoding(path)
+    fh = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by Sheet.close / the generator
+    try:
+        sample = fh.readline()
+        fh.seek(0)
+        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+        reader = csv.reader(fh, delimiter=delimiter)
+
+        def records():
+            line = 0
+            try:
+                for values in reader:
+                    line += 1
+                    yield line, values
+            except csv.Error as exc:
+                raise FileProblem(f"第{line + 1}行格式错误，无法继续读取（{exc}）") from None
+
+        stream = records()
+        header_line, headers = _find_header(stream)
+    except Exception:
+        fh.close()
+        raise
+
+    def rows():
+        try:
+            for line, values in stream:
+                if any(v.strip() for v in values):
+                    yield line, values
+        finally:
+            fh.close()
+
     return Sheet(
-        headers=headers,
-        unknown_headers=[h for h in headers if h and h not in HEADER_LOOKUP],
-        missing_required=[HEADERS[f][0] for f in REQUIRED if f not in known],
-        rows=rows,
+        parser=RowParser(headers),
+        header_line=header_line,
+        rows=rows(),
+        encoding=encoding,
+        estimated_rows=max(_count_lines(path) - header_line, 0),
+        closers=[fh.close],
     )
 
 
-def read_csv(data: bytes) -> Sheet:
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        headers = next(reader)
-    except StopIteration:
-        raise RowError("", "文件为空") from None
-    clean = [(h or "").strip() for h in headers]
-
-    def rows():
-        for line, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            yield line, dict(zip(clean, values))
-
-    return _sheet(headers, rows())
-
-
-def read_xlsx(path_or_file) -> Sheet:
+def read_xlsx(path) -> Sheet:
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(path_or_file, read_only=True, data_only=True)
+        workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any parse failure means "not a readable xlsx"
-        raise RowError("", "无法读取该 Excel 文件，请确认是 xlsx 格式且未加密") from None
-    sheet = workbook.worksheets[0]
-    values = sheet.iter_rows(values_only=True)
+        raise FileProblem("无法读取该 Excel 文件，请确认是 xlsx 格式且未加密") from None
     try:
-        headers = [str(h).strip() if h is not None else "" for h in next(values)]
-    except StopIteration:
-        raise RowError("", "文件为空") from None
+        sheet = workbook.worksheets[0]
+        estimated = max((sheet.max_row or 0) - 1, 0)
+        stream = ((line, list(cells)) for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1))
+        header_line, headers = _find_header(stream)
+    except FileProblem:
+        workbook.close()
+        raise
+    parser = RowParser([_text(h) for h in headers])
+    id_index = parser.index.get("national_id")
 
     def rows():
-        for line, cells in enumerate(values, start=2):
-            if not any(c not in (None, "") for c in cells):
-                continue
-            yield line, dict(zip(headers, cells))
-        workbook.close()
+        try:
+            for line, cells in stream:
+                if not any(c is not None and _text(c).strip() for c in cells):
+                    continue
+                texts = [_text(c) for c in cells]
+                if id_index is not None and id_index < len(cells) and isinstance(cells[id_index], (int, float)):
+                    # Excel keeps 15 significant digits: an ID stored as a number has lost its tail.
+                    value = cells[id_index]
+                    texts[id_index] = f"{value:.15g}" if isinstance(value, float) else str(value)
+                yield line, texts
+        finally:
+            workbook.close()
 
-    return _sheet(headers, rows())
+    return Sheet(
+        parser=parser,
+        header_line=header_line,
+        rows=rows(),
+        encoding="xlsx",
+        estimated_rows=estimated,
+        closers=[workbook.close],
+    )
+
+
+def open_upload(name: str, path) -> Sheet:
+    lower = (name or "").lower()
+    if lower.endswith(".xlsx"):
+        return read_xlsx(path)
+    if lower.endswith((".csv", ".txt")):
+        return read_csv(path)
+    if lower.endswith(".xls"):
+        raise FileProblem("不支持旧版 .xls 文件，请在 Excel/WPS 中另存为 .xlsx 或 .csv 后上传")
+    raise FileProblem("只支持 .xlsx 或 .csv 文件")
 
 
 def read_upload(name: str, path) -> Sheet:
-    lower = name.lower()
-    if lower.endswith(".xlsx"):
-        return read_xlsx(path)
-    if lower.endswith(".csv") or lower.endswith(".txt"):
-        with open(path, "rb") as fh:
-            return read_csv(fh.read())
-    raise RowError("", "只支持 .xlsx 或 .csv 文件")
+    """Backwards-compatible name for ``open_upload``."""
+    return open_upload(name, path)

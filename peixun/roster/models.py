@@ -122,7 +122,12 @@ class Exemption(models.Model):
 
 
 class RosterImport(models.Model):
-    """An uploaded national-system export: validated and previewed first, applied on confirmation."""
+    """An uploaded national-system export: validated and previewed first, applied on confirmation.
+
+    Validation parses the file once into ``RosterImportRow`` (staging) and ``RosterImportError``;
+    the preview and the apply are set-based SQL over the staging rows. Staging rows are deleted
+    once the import is applied or cancelled; the file, its hash and the counts stay.
+    """
 
     class Status(models.TextChoices):
         VALIDATING = "validating", _("Validating")
@@ -133,25 +138,108 @@ class RosterImport(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    # The role grant the upload was made in: background steps act in it.
+    grant = models.ForeignKey("accounts.RoleGrant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     # The scope the import may touch: a school, or a region (county / city / province).
-    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
+    )
     file = models.FileField(upload_to="imports/roster/%Y/%m/")
-    original_name = models.CharField(max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    file_size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.VALIDATING)
+    encoding = models.CharField(max_length=20, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.VALIDATING)
     mark_leavers = models.BooleanField(_("mark teachers not in the file as left"), default=False)
-    total_rows = models.PositiveIntegerField(default=0)
-    counts = models.JSONField(default=dict, blank=True)  # new / changed / unchanged / missing / errors
-    errors = models.JSONField(default=list, blank=True)  # [{line, column, message}], capped
+    total_rows = models.PositiveIntegerField(_("data rows"), default=0)
+    staged_rows = models.PositiveIntegerField(default=0)  # valid rows in RosterImportRow
+    columns = models.JSONField(default=list, blank=True)  # Teacher fields the file carries (only these are updated)
+    counts = models.JSONField(default=dict, blank=True)  # new / changed / unchanged / missing / errors (+ applied figures)
     notices = models.JSONField(default=list, blank=True)  # e.g. ignored columns
     samples = models.JSONField(default=dict, blank=True)  # a few rows of each kind for the preview
+    message = models.CharField(max_length=500, blank=True)  # why it failed, if it did
     job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    applied_at = models.DateTimeField(null=True, blank=True)
+    apply_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
         verbose_name = _("roster import")
         verbose_name_plural = _("roster imports")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def scope_object(self):
+        return self.school or self.region
+
+    @property
+    def error_count(self) -> int:
+        return int(self.counts.get("errors", 0))
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (self.Status.VALIDATING, self.Status.APPLYING)
+
+
+class RosterImportRow(models.Model):
+    """A valid row of an import, parsed and normalised (staging for the preview and the apply).
+
+    No database foreign keys: the rows are bulk-loaded (COPY on PostgreSQL) and deleted in
+    one statement, and a school that disappears between preview and apply is caught by the
+    re-validation instead of a cascade.
+    """
+
+    roster_import = models.ForeignKey(
+        RosterImport, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
+    line = models.PositiveIntegerField()
+    national_id = models.CharField(max_length=18)
+    name = models.CharField(max_length=40)
+    former_name = models.CharField(max_length=40, blank=True)
+    gender = models.CharField(max_length=1)
+    birth_date = models.DateField()
+    ethnicity = models.CharField(max_length=20, blank=True)
+    political_status = models.CharField(max_length=20, blank=True)
+    work_start = models.DateField(null=True, blank=True)
+    school_join = models.DateField(null=True, blank=True)
+    staff_source = models.CharField(max_length=40, blank=True)
+    staff_category = models.CharField(max_length=40, blank=True)
+    on_establishment = models.BooleanField(default=True)
+    employment_form = models.CharField(max_length=40, blank=True)
+    contract = models.CharField(max_length=40, blank=True)
+    education = models.CharField(max_length=40, blank=True)
+    title = models.CharField(max_length=20)
+    stage = models.CharField(max_length=12)
+    subject = models.CharField(max_length=20)
+    school_id = models.BigIntegerField()
+    school_code = models.CharField(max_length=20)
+
+    class Meta:
+        indexes = [models.Index(fields=["roster_import", "national_id"], name="roster_importrow_import_id")]
+
+
+class RosterImportError(models.Model):
+    """One problem found in an import, with the file's line number and column."""
+
+    roster_import = models.ForeignKey(
+        RosterImport, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
+    line = models.PositiveIntegerField(_("line"))
+    column = models.CharField(_("column"), max_length=40, blank=True)
+    message = models.CharField(_("problem"), max_length=300)
+
+    class Meta:
+        ordering = ["line", "id"]
+        indexes = [models.Index(fields=["roster_import", "line"], name="roster_importerror_line")]

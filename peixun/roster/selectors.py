@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from peixun.core.scopes import Actor, get_visible, require, visible
 
-from .models import Exemption, RosterImport, Teacher
+from .models import Exemption, RosterImport, RosterImportError, Teacher
 
 
 def teacher_list(
@@ -53,6 +53,31 @@ def active_exemption_teacher_ids(on=None):
     ).values("teacher_id")
 
 
-def import_list(*, actor: Actor) -> QuerySet[RosterImport]:
+def import_list(*, actor: Actor, query: str = "", status: str = "") -> QuerySet[RosterImport]:
     require(actor, "roster.import")
-    return visible(actor, RosterImport.objects.select_related("created_by", "school", "region"))
+    qs = visible(actor, RosterImport.objects.select_related("created_by", "school", "region"))
+    if status:
+        qs = qs.filter(status=status)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(
+            Q(original_name__icontains=query)
+            | Q(created_by__username__icontains=query)
+            | Q(created_by__display_name__icontains=query)
+        )
+    return qs.order_by("-created_at", "-pk")
+
+
+def import_get(*, actor: Actor, import_id: int) -> RosterImport:
+    require(actor, "roster.import")
+    return get_visible(
+        actor,
+        RosterImport.objects.select_related("created_by", "applied_by", "school", "region", "job", "apply_job"),
+        pk=import_id,
+    )
+
+
+def import_errors(*, actor: Actor, roster_import: RosterImport) -> QuerySet[RosterImportError]:
+    """Every problem of an import, by line (the import must be visible to the actor)."""
+    require(actor, "roster.import", roster_import)
+    return RosterImportError.objects.filter(roster_import_id=roster_import.pk).order_by("line", "pk")

@@ -1,4 +1,4 @@
-"""Roster writes other than the import: school-maintained fields, exemptions, teacher logins."""
+"""Roster writes: school-maintained fields, exemptions, teacher logins; the import lives in ``imports``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ from peixun.core.errors import Conflict, InvalidInput, NotFound
 from peixun.core.roles import Role
 from peixun.core.scopes import Actor, require
 
+from .imports import (  # noqa: F401 - the import's services, re-exported
+    roster_import_apply,
+    roster_import_apply_later,
+    roster_import_cancel,
+    roster_import_confirm,
+    roster_import_create,
+)
 from .models import Exemption, Teacher
 
 

@@ -1,0 +1,847 @@
+"""Roster import from the national teacher information system: upload → validate → preview → apply.
+
+* ``roster_import_create`` stores the upload (refusing files that lack required columns) and
+  validates it inline when small, else queues ``tasks.validate_roster_import`` for the worker.
+* ``run_validation`` streams the file once: each row is checked (``importing.RowParser``) and
+  the good ones are bulk-loaded into ``RosterImportRow`` (COPY on PostgreSQL), problems into
+  ``RosterImportError``. Checks that need the database (duplicates within the file, IDs held
+  by another scope) and the preview counts are set-based SQL over the staging rows.
+* ``roster_import_apply`` re-validates against the current database and writes everything in
+  one transaction: UPDATE of the changed teachers (only the columns the file carries), INSERT
+  of the new ones, optionally marking teachers not in the file as left. Rows that did not
+  change are not touched, so applying the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from peixun.core.audit import audit_record
+from peixun.core.bulkload import load_rows
+from peixun.core.context import current_ip
+from peixun.core.errors import Conflict, DomainError, InvalidInput, PermissionDenied
+from peixun.core.models import Job
+from peixun.core.roles import Role
+from peixun.core.scopes import Actor, require
+from peixun.core.services import job_create, job_finish, job_progress
+from peixun.orgs.models import Region, School
+
+from .importing import MAX_ROWS, STAGED_FIELDS, FileProblem, RowParser, open_upload
+from .models import RosterImport, RosterImportError, RosterImportRow, Teacher
+
+logger = logging.getLogger(__name__)
+
+BATCH_ROWS = 10_000
+SAMPLE_SIZE = 10
+MAX_FILE_BYTES = 300 * 1024 * 1024
+ROW_COLUMNS = ("roster_import_id", "line", *STAGED_FIELDS, "school_id", "school_code")
+ERROR_COLUMNS = ("roster_import_id", "line", "column", "message")
+# Compared and written on existing teachers when the file carries them (school_id always).
+COMPARED = tuple(f for f in STAGED_FIELDS if f != "national_id")
+ACTIVE = Teacher.Status.ACTIVE
+S = RosterImport.Status
+
+
+def inline_bytes() -> int:
+    """Files up to this size are validated during the upload request; larger ones by the worker."""
+    return int(getattr(settings, "PEIXUN_IMPORT_INLINE_BYTES", 256 * 1024))
+
+
+def inline_rows() -> int:
+    """Imports up to this many rows are applied during the request; larger ones by the worker."""
+    return int(getattr(settings, "PEIXUN_IMPORT_INLINE_ROWS", 5000))
+
+
+class _Cancelled(Exception):
+    pass
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportScope:
+    """What one import may touch: one school, or every school under a region."""
+
+    school: School | None
+    region: Region | None
+
+    @classmethod
+    def of(cls, imp: RosterImport) -> ImportScope:
+        return cls(school=imp.school, region=imp.region)
+
+    @classmethod
+    def for_actor(cls, actor: Actor) -> ImportScope:
+        if actor.role == Role.SCHOOL and actor.school is not None:
+            return cls(school=actor.school, region=None)
+        if actor.role in (Role.COUNTY, Role.CITY, Role.PROVINCE) and actor.region is not None:
+            return cls(school=None, region=actor.region)
+        raise PermissionDenied(_("Your role may not perform this operation."))
+
+    @property
+    def everything(self) -> bool:
+        return self.school is None and self.region is not None and self.region.parent_id is None
+
+    @property
+    def label(self) -> str:
+        return str(self.school or self.region)
+
+    def schools(self):
+        if self.school is not None:
+            return School.objects.filter(pk=self.school.pk)
+        if self.everything:
+            return School.objects.all()
+        return School.objects.filter(county__path__startswith=self.region.path)
+
+    def teacher_condition(self, alias: str) -> tuple[str, list]:
+        """SQL restricting ``alias`` (roster_teacher) to teachers of this scope's schools."""
+        if self.school is not None:
+            return f"{alias}.school_id = %s", [self.school.pk]
+        if self.everything:
+            return "1 = 1", []
+        sql, params = self.schools().values("pk").query.sql_with_params()
+        return f"{alias}.school_id IN ({sql})", list(params)
+
+
+# --- upload -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def roster_import_create(*, actor: Actor, file, filename: str = "") -> RosterImport:
+    """Store an uploaded national-system export and start validating it.
+
+    Files without the required columns are refused at once and nothing is kept.
+    """
+    require(actor, "roster.import")
+    scope = ImportScope.for_actor(actor)
+    name = os.path.basename(filename or getattr(file, "name", "") or "roster.csv")[:200]
+    lower = name.lower()
+    if lower.endswith(".xls"):
+        raise InvalidInput(_("Old .xls files are not supported: save the file as .xlsx or .csv and upload it again."))
+    if not lower.endswith((".csv", ".txt", ".xlsx")):
+        raise InvalidInput(_("Only .xlsx and .csv files can be imported."), details={"field": "file"})
+    size = getattr(file, "size", None) or 0
+    if size == 0:
+        raise InvalidInput(_("The file is empty."), details={"field": "file"})
+    if size > MAX_FILE_BYTES:
+        raise InvalidInput(_("The file is larger than 300 MB; split it by county."), details={"field": "file"})
+
+    digest = hashlib.sha256()
+    if hasattr(file, "chunks"):
+        for chunk in file.chunks():
+            digest.update(chunk)
+    if hasattr(file, "seek"):
+        file.seek(0)
+    imp = RosterImport(
+        created_by=actor.user,
+        grant=actor.grant,
+        school=scope.school,
+        region=scope.region,
+        original_name=name,
+        file_size=size,
+        sha256=digest.hexdigest(),
+    )
+    imp.file.save(f"roster{os.path.splitext(lower)[1]}", file, save=False)
+    path = imp.file.path
+    try:
+        sheet = open_upload(name, path)
+        try:
+            problems = sheet.parser.problems()
+        finally:
+            sheet.close()
+    except FileProblem as exc:
+        _remove_file(imp)
+        raise InvalidInput(exc.message, details={"field": "file"}) from None
+    if problems:
+        _remove_file(imp)
+        raise InvalidInput("；".join(problems), details={"field": "file", "problems": problems})
+    imp.save()
+    imp.job = job_create(
+        owner=actor.user,
+        kind="roster.import.validate",
+        title=_("Check roster file %(name)s") % {"name": name},
+        params={"import_id": imp.pk},
+    )
+    imp.save(update_fields=["job"])
+    _supersede_older(imp)
+    audit_record(
+        actor,
+        "roster.import.upload",
+        imp,
+        summary=name,
+        after={"file": name, "size": size, "sha256": imp.sha256, "scope": scope.label},
+    )
+    if size <= inline_bytes():
+        run_validation(imp.pk)
+        imp.refresh_from_db()
+    else:
+        from .tasks import validate_roster_import
+
+        pk = imp.pk
+        transaction.on_commit(lambda: _enqueue(validate_roster_import, pk, imp.job))
+    return imp
+
+
+def _enqueue(task, pk: int, job: Job | None) -> None:
+    result = task.enqueue(pk)
+    if job is not None:
+        Job.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
+
+
+def _remove_file(imp: RosterImport) -> None:
+    try:
+        imp.file.delete(save=False)
+    except OSError:
+        logger.warning("could not remove %s", imp.file.name)
+
+
+def _supersede_older(imp: RosterImport) -> None:
+    """Older previews of the same scope are cancelled: only the newest upload may be applied."""
+    older = RosterImport.objects.filter(
+        school=imp.school, region=imp.region, status__in=[S.PREVIEW, S.INVALID]
+    ).exclude(pk=imp.pk)
+    for old in older.select_for_update():
+        old.status = S.CANCELLED
+        old.message = _("Superseded by a newer upload.")
+        old.save(update_fields=["status", "message"])
+        _clear_staging(old.pk)
+
+
+def _clear_staging(import_id: int) -> None:
+    RosterImportRow.objects.filter(roster_import_id=import_id)._raw_delete(connection.alias)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def run_validation(import_id: int) -> None:
+    """Validate an uploaded file (the worker's task, or inline for small files). Never raises."""
+    imp = RosterImport.objects.select_related("school", "region", "job").filter(pk=import_id).first()
+    if imp is None or imp.status != S.VALIDATING:
+        return
+    job = imp.job
+    try:
+        if connection.in_atomic_block:  # inline, inside the upload's transaction: contain failures
+            with transaction.atomic():
+                _validate(imp, job)
+        else:  # the worker: autocommit, so progress and batches are visible as they happen
+            _validate(imp, job)
+    except _Cancelled:
+        _clear_staging(imp.pk)
+        if job is not None:
+            job_finish(job, ok=False, message=_("Cancelled."))
+    except Exception:  # noqa: BLE001 - recorded on the import; the traceback goes to the log
+        logger.exception("roster import %s failed during validation", import_id)
+        _clear_staging(imp.pk)
+        message = _("The file could not be checked because of an internal error; nothing was changed.")
+        RosterImport.objects.filter(pk=imp.pk).update(status=S.FAILED, message=message)
+        if job is not None:
+            job_finish(job, ok=False, message=message)
+
+
+def _school_map(scope: ImportScope) -> dict[str, tuple[int, bool, bool, str]]:
+    """code -> (id, active, inside the import's scope, name) for every school."""
+    inside = set(scope.schools().values_list("pk", flat=True)) if not scope.everything else None
+    return {
+        code: (pk, active, inside is None or pk in inside, name)
+        for pk, code, active, name in School.objects.values_list("pk", "code", "is_active", "name").iterator(
+            chunk_size=5000
+        )
+    }
+
+
+def _is_cancelled(import_id: int) -> bool:
+    return RosterImport.objects.filter(pk=import_id, status=S.CANCELLED).exists()
+
+
+def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one streaming pass
+    _clear_staging(imp.pk)
+    RosterImportError.objects.filter(roster_import_id=imp.pk)._raw_delete(connection.alias)
+    scope = ImportScope.of(imp)
+    if job is not None:
+        job_progress(job, progress=0, message=_("Reading the file…"))
+    try:
+        sheet = open_upload(imp.original_name, imp.file.path)
+    except FileProblem as exc:
+        _finish_file_problem(imp, job, exc.message)
+        return
+    parser: RowParser = sheet.parser
+    try:
+        problems = parser.problems()
+        if problems:
+            _finish_file_problem(imp, job, "；".join(problems), line=sheet.header_line)
+            return
+        notices = []
+        if parser.unknown:
+            notices.append(
+                _("Ignored %(count)s columns the platform does not use: %(names)s")
+                % {"count": len(parser.unknown), "names": "、".join(parser.unknown)}
+            )
+        if sheet.header_line > 1:
+            notices.append(
+                _("The header is on line %(line)s; the lines above it were skipped.") % {"line": sheet.header_line}
+            )
+        schools = _school_map(scope)
+        code_column = parser.column["school_code"]
+        own_school = scope.school
+        estimated = sheet.estimated_rows
+        if job is not None:
+            job_progress(job, progress=0, total=estimated, message=_("Checking every row…"))
+
+        rows = staged = 0
+        good: list[tuple] = []
+        bad: list[tuple] = []
+        parse = parser.parse
+        pk = imp.pk
+
+        def flush() -> None:
+            nonlocal staged
+            if good:
+                staged += load_rows(RosterImportRow, ROW_COLUMNS, good)
+                good.clear()
+            if bad:
+                load_rows(RosterImportError, ERROR_COLUMNS, bad)
+                bad.clear()
+
+        try:
+            for line, cells in sheet.rows:
+                rows += 1
+                if rows > MAX_ROWS:
+                    flush()
+                    _finish_file_problem(
+                        imp, job, _("The file has more than %(max)s data rows; split it by county.") % {"max": MAX_ROWS}
+                    )
+                    return
+                parsed, errors = parse(cells)
+                code = parsed.school_code if parsed is not None else None
+                if code is None:
+                    index = parser.index.get("school_code")
+                    code = cells[index].strip() if index is not None and index < len(cells) and cells[index] else ""
+                school = schools.get(code) if code else None
+                if code and school is None:
+                    errors.append((code_column, f"学校代码“{code}”不存在，请先由教育局在平台中添加该学校"))
+                elif school is not None and not school[1]:
+                    errors.append((code_column, f"学校“{school[3]}”（{code}）已停用"))
+                elif school is not None and not school[2]:
+                    if own_school is not None:
+                        errors.append(
+                            (code_column, f"只能导入本校（{own_school.name}）的教师，该行学校为“{school[3]}”（{code}）")
+                        )
+                    else:
+                        errors.append((code_column, f"学校“{school[3]}”（{code}）不在{scope.label}的管理范围内"))
+                if errors:
+                    for column, message in errors:
+                        bad.append((pk, line, column[:40], message[:300]))
+                else:
+                    good.append((pk, line, *parsed.values, school[0], code))
+                if rows % BATCH_ROWS == 0:
+                    flush()
+                    if job is not None:
+                        job_progress(job, progress=rows, total=max(estimated, rows))
+                    if _is_cancelled(pk):
+                        raise _Cancelled
+            flush()
+        except FileProblem as exc:
+            flush()
+            _finish_file_problem(imp, job, exc.message, line=None)
+            return
+    finally:
+        sheet.close()
+
+    if rows == 0:
+        _finish_file_problem(imp, job, _("The file has no data rows under the header."), line=sheet.header_line)
+        return
+    if job is not None:
+        job_progress(job, progress=rows, total=rows, message=_("Comparing with the roster…"))
+    _record_errors(_duplicate_errors(pk, parser.column["national_id"]))
+    _record_errors(_foreign_id_errors(pk, scope, parser.column["national_id"]))
+    if _is_cancelled(pk):
+        raise _Cancelled
+
+    imp.total_rows = rows
+    imp.staged_rows = staged
+    imp.encoding = sheet.encoding
+    imp.columns = parser.present_fields
+    imp.notices = notices
+    imp.counts = preview_counts(imp, scope)
+    imp.samples = preview_samples(imp, scope)
+    imp.status = S.INVALID if imp.counts["errors"] else S.PREVIEW
+    _save_result(imp, job)
+
+
+def _save_result(imp: RosterImport, job: Job | None) -> None:
+    with transaction.atomic():
+        current = RosterImport.objects.select_for_update().get(pk=imp.pk)
+        if current.status == S.CANCELLED:
+            raise _Cancelled
+        imp.save(
+            update_fields=[
+                "total_rows",
+                "staged_rows",
+                "encoding",
+                "columns",
+                "notices",
+                "counts",
+                "samples",
+                "status",
+                "message",
+            ]
+        )
+    if job is not None:
+        counts = imp.counts
+        if imp.status == S.PREVIEW:
+            message = _("Checked %(rows)s rows: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.") % {
+                "rows": imp.total_rows,
+                **counts,
+            }
+        else:
+            message = _("Checked %(rows)s rows: %(errors)s problems found; fix the file and upload it again.") % {
+                "rows": imp.total_rows,
+                **counts,
+            }
+        job_finish(
+            job,
+            ok=True,
+            message=message,
+            result={
+                "link": reverse("roster:import_detail", args=[imp.pk]),
+                "link_label": _("Open the preview"),
+                "status": imp.status,
+            },
+        )
+
+
+def _finish_file_problem(imp: RosterImport, job: Job | None, message: str, line: int | None = 1) -> None:
+    _clear_staging(imp.pk)
+    RosterImportError.objects.filter(roster_import_id=imp.pk)._raw_delete(connection.alias)
+    RosterImportError.objects.create(roster_import_id=imp.pk, line=line or 0, column="", message=message[:300])
+    imp.counts = {"errors": 1, "new": 0, "changed": 0, "unchanged": 0, "missing": 0}
+    imp.samples = {}
+    imp.staged_rows = 0
+    imp.status = S.INVALID
+    imp.message = message[:500]
+    _save_result(imp, job)
+
+
+def _record_errors(errors: Iterable[tuple]) -> int:
+    batch: list[tuple] = []
+    count = 0
+    for row in errors:
+        batch.append(row)
+        if len(batch) >= BATCH_ROWS:
+            count += load_rows(RosterImportError, ERROR_COLUMNS, batch)
+            batch = []
+    if batch:
+        count += load_rows(RosterImportError, ERROR_COLUMNS, batch)
+    return count
+
+
+def _stream(sql: str, params: list) -> Iterator[tuple]:
+    """Rows of a query fetched in chunks (a server-side cursor on PostgreSQL), so memory stays flat."""
+    cursor = connection.chunked_cursor()
+    try:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(2000):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+ROW_TABLE = RosterImportRow._meta.db_table
+TEACHER_TABLE = Teacher._meta.db_table
+SCHOOL_TABLE = School._meta.db_table
+ERROR_TABLE = RosterImportError._meta.db_table
+
+
+def _duplicate_errors(import_id: int, column: str) -> Iterator[tuple]:
+    sql = f"""
+        SELECT r.line, d.first_line FROM {ROW_TABLE} r
+        JOIN (SELECT national_id, MIN(line) AS first_line FROM {ROW_TABLE}
+              WHERE roster_import_id = %s GROUP BY national_id HAVING COUNT(*) > 1) d
+          ON d.national_id = r.national_id
+        WHERE r.roster_import_id = %s AND r.line > d.first_line ORDER BY r.line"""
+    for line, first in _stream(sql, [import_id, import_id]):
+        yield (import_id, line, column[:40], f"身份证件号与第{first}行重复")
+
+
+def _foreign_id_errors(import_id: int, scope: ImportScope, column: str) -> Iterator[tuple]:
+    """Rows whose ID belongs to a teacher in post at a school outside the import's scope."""
+    if scope.everything:
+        return
+    condition, params = scope.teacher_condition("t")
+    sql = f"""
+        SELECT r.line, s.name FROM {ROW_TABLE} r
+        JOIN {TEACHER_TABLE} t ON t.national_id = r.national_id
+        JOIN {SCHOOL_TABLE} s ON s.id = t.school_id
+        WHERE r.roster_import_id = %s AND t.status = %s AND NOT ({condition}) ORDER BY r.line"""
+    for line, school_name in _stream(sql, [import_id, ACTIVE, *params]):
+        yield (
+            import_id,
+            line,
+            column[:40],
+            f"该教师目前在“{school_name}”的名册中（不在本次导入范围内）；需原学校先将其标记为离校，或由上级教育局导入",
+        )
+
+
+def _school_errors(import_id: int, scope: ImportScope, column: str) -> Iterator[tuple]:
+    """Staged rows whose school has since been removed, deactivated or moved out of scope (apply time)."""
+    if scope.everything:
+        condition, params = "1 = 1", []
+    else:
+        sql, params = scope.schools().values("pk").query.sql_with_params()
+        condition, params = f"s.id IN ({sql})", list(params)
+    sql = f"""
+        SELECT r.line, r.school_code FROM {ROW_TABLE} r
+        LEFT JOIN {SCHOOL_TABLE} s ON s.id = r.school_id
+        WHERE r.roster_import_id = %s AND (s.id IS NULL OR s.is_active = %s OR NOT ({condition})) ORDER BY r.line"""
+    for line, code in _stream(sql, [import_id, False, *params]):
+        yield (import_id, line, column[:40], f"学校代码“{code}”对应的学校已不存在、已停用或不在管理范围内")
+
+
+def _differs(imp: RosterImport, r: str = "r", t: str = "t") -> str:
+    fields = [f for f in COMPARED if f in imp.columns] + ["school_id"]
+    parts = [f"{r}.{f} IS DISTINCT FROM {t}.{f}" for f in fields]
+    parts.append(f"{t}.status <> '{ACTIVE}'")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def preview_counts(imp: RosterImport, scope: ImportScope) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT COUNT(*), COUNT(t.id), COALESCE(SUM(CASE WHEN t.id IS NOT NULL AND {_differs(imp)}
+                       THEN 1 ELSE 0 END), 0)
+                FROM {ROW_TABLE} r LEFT JOIN {TEACHER_TABLE} t ON t.national_id = r.national_id
+                WHERE r.roster_import_id = %s""",
+            [imp.pk],
+        )
+        total, matched, changed = cursor.fetchone()
+        condition, params = scope.teacher_condition("t")
+        cursor.execute(
+            f"""SELECT COUNT(*) FROM {TEACHER_TABLE} t WHERE t.status = %s AND {condition}
+                AND NOT EXISTS (SELECT 1 FROM {ROW_TABLE} r WHERE r.roster_import_id = %s
+                                AND r.national_id = t.national_id)""",
+            [ACTIVE, *params, imp.pk],
+        )
+        (missing,) = cursor.fetchone()
+    errors = RosterImportError.objects.filter(roster_import_id=imp.pk).count()
+    return {
+        "new": total - matched,
+        "changed": int(changed),
+        "unchanged": matched - int(changed),
+        "missing": missing,
+        "errors": errors,
+    }
+
+
+def _jsonable(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def preview_samples(imp: RosterImport, scope: ImportScope) -> dict[str, list]:
+    """A few rows of each kind; for changed rows, the fields that change (old → new)."""
+    fields = [f for f in COMPARED if f in imp.columns] + ["school_id"]
+    r_cols = ", ".join(f"r.{f}" for f in fields)
+    t_cols = ", ".join(f"t.{f}" for f in fields)
+    samples: dict[str, list] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT r.line, r.national_id, r.name, r.school_id, r.stage, r.subject, r.title
+                FROM {ROW_TABLE} r WHERE r.roster_import_id = %s
+                AND NOT EXISTS (SELECT 1 FROM {TEACHER_TABLE} t WHERE t.national_id = r.national_id)
+                ORDER BY r.national_id LIMIT {SAMPLE_SIZE}""",
+            [imp.pk],
+        )
+        samples["new"] = [
+            {
+                "line": line,
+                "national_id": nid,
+                "name": name,
+                "school_id": school_id,
+                "stage": stage,
+                "subject": subject,
+                "title": title,
+            }
+            for line, nid, name, school_id, stage, subject, title in cursor.fetchall()
+        ]
+        cursor.execute(
+            f"""SELECT r.line, r.national_id, r.name, t.id, t.status, {r_cols}, {t_cols}
+                FROM {ROW_TABLE} r JOIN {TEACHER_TABLE} t ON t.national_id = r.national_id
+                WHERE r.roster_import_id = %s AND {_differs(imp)}
+                ORDER BY r.national_id LIMIT {SAMPLE_SIZE}""",
+            [imp.pk],
+        )
+        changed = []
+        for row in cursor.fetchall():
+            line, nid, name, teacher_id, status = row[:5]
+            new_values = row[5 : 5 + len(fields)]
+            old_values = row[5 + len(fields) :]
+            diffs = [
+                [f, _jsonable(old), _jsonable(new)]
+                for f, new, old in zip(fields, new_values, old_values)
+                if _normal(old) != _normal(new)
+            ]
+            if status != ACTIVE:
+                diffs.append(["status", status, ACTIVE])
+            changed.append(
+                {"line": line, "national_id": nid, "name": name, "teacher_id": teacher_id, "diffs": diffs}
+            )
+        samples["changed"] = changed
+        cursor.execute(
+            f"""SELECT r.line, r.national_id, r.name, t.id, t.school_id
+                FROM {ROW_TABLE} r JOIN {TEACHER_TABLE} t ON t.national_id = r.national_id
+                WHERE r.roster_import_id = %s AND NOT {_differs(imp)}
+                ORDER BY r.national_id LIMIT {SAMPLE_SIZE}""",
+            [imp.pk],
+        )
+        samples["unchanged"] = [
+            {"line": line, "national_id": nid, "name": name, "teacher_id": tid, "school_id": sid}
+            for line, nid, name, tid, sid in cursor.fetchall()
+        ]
+        condition, params = scope.teacher_condition("t")
+        cursor.execute(
+            f"""SELECT t.id, t.national_id, t.name, t.school_id FROM {TEACHER_TABLE} t
+                WHERE t.status = %s AND {condition}
+                AND NOT EXISTS (SELECT 1 FROM {ROW_TABLE} r WHERE r.roster_import_id = %s
+                                AND r.national_id = t.national_id)
+                ORDER BY t.national_id LIMIT {SAMPLE_SIZE}""",
+            [ACTIVE, *params, imp.pk],
+        )
+        samples["missing"] = [
+            {"teacher_id": tid, "national_id": nid, "name": name, "school_id": sid}
+            for tid, nid, name, sid in cursor.fetchall()
+        ]
+    return samples
+
+
+def _normal(value):
+    """Compare values the way the database did (SQLite returns dates as text, booleans as ints)."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+# --- apply --------------------------------------------------------------------------------------
+
+
+def _lock_roster() -> None:
+    """Serialise roster imports (two imports must not insert the same new teacher at once).
+
+    SQLite already serialises writers (IMMEDIATE transactions)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [7_310_001])
+
+
+@transaction.atomic
+def roster_import_apply(*, actor: Actor, roster_import: RosterImport, mark_leavers: bool | None = None) -> RosterImport:
+    """Re-validate against the current roster and apply the whole file, or nothing.
+
+    Returns the import: APPLIED with the applied counts, or INVALID when the re-validation
+    found problems (recorded as the import's errors; the roster is unchanged).
+    """
+    require(actor, "roster.import", roster_import)
+    imp = RosterImport.objects.select_for_update(of=("self",)).select_related("school", "region").get(
+        pk=roster_import.pk
+    )
+    if imp.status not in (S.PREVIEW, S.APPLYING):
+        raise Conflict(
+            _("This import cannot be applied now (status: %(status)s).") % {"status": imp.get_status_display()}
+        )
+    if mark_leavers is not None:
+        imp.mark_leavers = mark_leavers
+    _lock_roster()
+    if RosterImportRow.objects.filter(roster_import_id=imp.pk).count() != imp.staged_rows:
+        raise Conflict(_("The checked data of this import is incomplete; upload the file again."))
+    scope = ImportScope.of(imp)
+
+    # Re-validate: the roster and the schools may have changed since the preview.
+    id_column = "身份证件号"
+    code_column = "学校代码"
+    found = _record_errors(_school_errors(imp.pk, scope, code_column))
+    found += _record_errors(_foreign_id_errors(imp.pk, scope, id_column))
+    if found:
+        imp.status = S.INVALID
+        imp.counts = {**imp.counts, "errors": RosterImportError.objects.filter(roster_import_id=imp.pk).count()}
+        imp.message = _("The roster changed since the preview: %(count)s rows can no longer be imported.") % {
+            "count": found
+        }
+        imp.save(update_fields=["status", "counts", "message", "mark_leavers"])
+        audit_record(actor, "roster.import.revalidate", imp, summary=imp.message)
+        return imp
+
+    now = timezone.now()
+    fields = [f for f in COMPARED if f in imp.columns] + ["school_id"]
+    with connection.cursor() as cursor:
+        assignments = ", ".join(f"{f} = r.{f}" for f in fields)
+        cursor.execute(
+            f"""UPDATE {TEACHER_TABLE} AS t SET {assignments}, status = %s, updated_at = %s
+                FROM {ROW_TABLE} AS r
+                WHERE r.roster_import_id = %s AND t.national_id = r.national_id AND {_differs(imp)}""",
+            [ACTIVE, now, imp.pk],
+        )
+        changed = cursor.rowcount
+        insert_columns = [*STAGED_FIELDS, "school_id"]
+        cursor.execute(
+            f"""INSERT INTO {TEACHER_TABLE} ({", ".join(insert_columns)}, status, phone, post, remarks,
+                    created_at, updated_at)
+                SELECT {", ".join(f"r.{c}" for c in insert_columns)}, %s, '', %s, '', %s, %s
+                FROM {ROW_TABLE} r WHERE r.roster_import_id = %s
+                AND NOT EXISTS (SELECT 1 FROM {TEACHER_TABLE} t WHERE t.national_id = r.national_id)""",
+            [ACTIVE, Teacher.Post.TEACHER, now, now, imp.pk],
+        )
+        added = cursor.rowcount
+        left = 0
+        if imp.mark_leavers:
+            condition, params = scope.teacher_condition(TEACHER_TABLE)
+            cursor.execute(
+                f"""UPDATE {TEACHER_TABLE} SET status = %s, updated_at = %s
+                    WHERE status = %s AND {condition}
+                    AND NOT EXISTS (SELECT 1 FROM {ROW_TABLE} r WHERE r.roster_import_id = %s
+                                    AND r.national_id = {TEACHER_TABLE}.national_id)""",
+                [Teacher.Status.LEFT, now, ACTIVE, *params, imp.pk],
+            )
+            left = cursor.rowcount
+    applied = {
+        "new": added,
+        "changed": changed,
+        "unchanged": imp.staged_rows - added - changed,
+        "left": left,
+    }
+    imp.counts = {**imp.counts, "applied": applied}
+    imp.status = S.APPLIED
+    imp.applied_at = now
+    imp.applied_by = actor.user
+    imp.message = ""
+    imp.save(update_fields=["counts", "status", "applied_at", "applied_by", "message", "mark_leavers"])
+    audit_record(
+        actor,
+        "roster.import.apply",
+        imp,
+        summary=_("%(file)s: %(new)s added, %(changed)s changed, %(unchanged)s unchanged, %(left)s marked as left")
+        % {"file": imp.original_name, **applied},
+        after={
+            **applied,
+            "file": imp.original_name,
+            "sha256": imp.sha256,
+            "rows": imp.total_rows,
+            "mark_leavers": imp.mark_leavers,
+            "scope": scope.label,
+        },
+    )
+    _clear_staging(imp.pk)
+    return imp
+
+
+@transaction.atomic
+def roster_import_apply_later(*, actor: Actor, roster_import: RosterImport, mark_leavers: bool = False) -> RosterImport:
+    """Hand a large import to the worker: the status becomes APPLYING and a job shows it."""
+    require(actor, "roster.import", roster_import)
+    imp = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
+    if imp.status != S.PREVIEW:
+        raise Conflict(
+            _("This import cannot be applied now (status: %(status)s).") % {"status": imp.get_status_display()}
+        )
+    imp.status = S.APPLYING
+    imp.mark_leavers = mark_leavers
+    imp.apply_job = job_create(
+        owner=actor.user,
+        kind="roster.import.apply",
+        title=_("Import roster file %(name)s") % {"name": imp.original_name},
+        params={"import_id": imp.pk, "grant_id": actor.grant.pk if actor.grant else None, "ip": current_ip.get()},
+        total=imp.staged_rows,
+    )
+    imp.save(update_fields=["status", "mark_leavers", "apply_job"])
+    from .tasks import apply_roster_import
+
+    pk = imp.pk
+    job = imp.apply_job
+    transaction.on_commit(lambda: _enqueue(apply_roster_import, pk, job))
+    return imp
+
+
+def roster_import_confirm(*, actor: Actor, roster_import: RosterImport, mark_leavers: bool = False) -> RosterImport:
+    """Apply now when small, or hand to the worker when large (what pages and the API call)."""
+    if roster_import.staged_rows <= inline_rows():
+        return roster_import_apply(actor=actor, roster_import=roster_import, mark_leavers=mark_leavers)
+    return roster_import_apply_later(actor=actor, roster_import=roster_import, mark_leavers=mark_leavers)
+
+
+def run_apply(import_id: int) -> None:
+    """The worker's half of ``roster_import_apply_later``."""
+    from peixun.accounts.models import RoleGrant
+
+    imp = RosterImport.objects.select_related("apply_job").filter(pk=import_id).first()
+    if imp is None or imp.status != S.APPLYING:
+        return
+    job = imp.apply_job
+    params = job.params if job is not None else {}
+    grant = RoleGrant.objects.select_related("user", "region", "school", "institution").filter(
+        pk=params.get("grant_id"), is_active=True, user__is_active=True
+    )
+    grant = grant.first()
+    token = current_ip.set(params.get("ip"))
+    try:
+        if grant is None:
+            raise PermissionDenied(_("The account that confirmed this import is no longer active."))
+        if job is not None:
+            job_progress(job, progress=0, total=imp.staged_rows, message=_("Writing to the roster…"))
+        result = roster_import_apply(actor=Actor.from_grant(grant), roster_import=imp)
+    except DomainError as exc:
+        RosterImport.objects.filter(pk=imp.pk, status=S.APPLYING).update(status=S.PREVIEW, message=exc.message[:500])
+        if job is not None:
+            job_finish(job, ok=False, message=exc.message)
+        return
+    except Exception:  # noqa: BLE001 - the transaction rolled back; the import can be retried
+        logger.exception("roster import %s failed while applying", import_id)
+        message = _("The import failed because of an internal error; the roster was not changed. Try again.")
+        RosterImport.objects.filter(pk=imp.pk, status=S.APPLYING).update(status=S.PREVIEW, message=message)
+        if job is not None:
+            job_finish(job, ok=False, message=message)
+        return
+    finally:
+        current_ip.reset(token)
+    if job is not None:
+        if result.status == S.APPLIED:
+            applied = result.counts["applied"]
+            message = _("Imported: %(new)s added, %(changed)s changed, %(unchanged)s unchanged, %(left)s marked as left.")
+            job_finish(
+                job,
+                ok=True,
+                message=message % applied,
+                result={"link": reverse("roster:import_detail", args=[imp.pk]), "link_label": _("Open the result")},
+            )
+        else:
+            job_finish(job, ok=False, message=result.message)
+
+
+# --- cancel ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def roster_import_cancel(*, actor: Actor, roster_import: RosterImport) -> RosterImport:
+    require(actor, "roster.import", roster_import)
+    imp = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
+    if imp.status not in (S.VALIDATING, S.PREVIEW, S.INVALID, S.FAILED):
+        raise Conflict(
+            _("This import cannot be cancelled now (status: %(status)s).") % {"status": imp.get_status_display()}
+        )
+    imp.status = S.CANCELLED
+    imp.message = _("Cancelled by %(user)s.") % {"user": actor.user}
+    imp.save(update_fields=["status", "message"])
+    _clear_staging(imp.pk)
+    audit_record(actor, "roster.import.cancel", imp, summary=imp.original_name)
+    return imp
