@@ -14,9 +14,9 @@ import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from operator import itemgetter, mul
 from typing import NamedTuple
-from datetime import date, datetime
 
 from peixun.core.choices import Stage, Subject, Title
 
@@ -308,7 +308,9 @@ class RowParser:
         found = []
         if self.missing_required:
             found.append(
-                "文件缺少必需的列：" + "、".join(self.missing_required) + "。请使用国家教师信息系统导出的文件，或下载模板填写"
+                "文件缺少必需的列："
+                + "、".join(self.missing_required)
+                + "。请使用国家教师信息系统导出的文件，或下载模板填写"
             )
         for header, other in self.duplicated:
             found.append(f"列“{header}”与“{other}”是同一项，只能保留一列")

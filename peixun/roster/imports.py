@@ -594,9 +594,7 @@ def preview_samples(imp: RosterImport, scope: ImportScope) -> dict[str, list]:
             ]
             if status != ACTIVE:
                 diffs.append(["status", status, ACTIVE])
-            changed.append(
-                {"line": line, "national_id": nid, "name": name, "teacher_id": teacher_id, "diffs": diffs}
-            )
+            changed.append({"line": line, "national_id": nid, "name": name, "teacher_id": teacher_id, "diffs": diffs})
         samples["changed"] = changed
         cursor.execute(
             f"""SELECT r.line, r.national_id, r.name, t.id, t.school_id
@@ -654,8 +652,8 @@ def roster_import_apply(*, actor: Actor, roster_import: RosterImport, mark_leave
     found problems (recorded as the import's errors; the roster is unchanged).
     """
     require(actor, "roster.import", roster_import)
-    imp = RosterImport.objects.select_for_update(of=("self",)).select_related("school", "region").get(
-        pk=roster_import.pk
+    imp = (
+        RosterImport.objects.select_for_update(of=("self",)).select_related("school", "region").get(pk=roster_import.pk)
     )
     if imp.status not in (S.PREVIEW, S.APPLYING):
         raise Conflict(
@@ -817,7 +815,9 @@ def run_apply(import_id: int) -> None:
     if job is not None:
         if result.status == S.APPLIED:
             applied = result.counts["applied"]
-            message = _("Imported: %(new)s added, %(changed)s changed, %(unchanged)s unchanged, %(left)s marked as left.")
+            message = _(
+                "Imported: %(new)s added, %(changed)s changed, %(unchanged)s unchanged, %(left)s marked as left."
+            )
             job_finish(
                 job,
                 ok=True,

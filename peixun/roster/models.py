@@ -161,7 +161,9 @@ class RosterImport(models.Model):
     total_rows = models.PositiveIntegerField(_("data rows"), default=0)
     staged_rows = models.PositiveIntegerField(default=0)  # valid rows in RosterImportRow
     columns = models.JSONField(default=list, blank=True)  # Teacher fields the file carries (only these are updated)
-    counts = models.JSONField(default=dict, blank=True)  # new / changed / unchanged / missing / errors (+ applied figures)
+    counts = models.JSONField(
+        default=dict, blank=True
+    )  # new / changed / unchanged / missing / errors (+ applied figures)
     notices = models.JSONField(default=list, blank=True)  # e.g. ignored columns
     samples = models.JSONField(default=dict, blank=True)  # a few rows of each kind for the preview
     message = models.CharField(max_length=500, blank=True)  # why it failed, if it did
