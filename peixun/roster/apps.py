@@ -6,3 +6,6 @@ class RosterConfig(AppConfig):
     name = "peixun.roster"
     label = "roster"
     verbose_name = _("Teacher roster")
+
+    def ready(self):
+        from . import exports, tasks  # noqa: F401  (registers the list exporters and the retryable job tasks)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from peixun.core.decorators import actor_required
 from peixun.core.errors import DomainError
-from peixun.core.exports import XLSX_TYPE, xlsx_response
+from peixun.core.exports import XLSX_TYPE, export_or_job, xlsx_response
 from peixun.core.ids import make_national_id
 from peixun.core.lists import paginate
 from peixun.core.masking import mask_national_id
@@ -29,48 +29,12 @@ ERRORS_SHOWN = 200
 S = RosterImport.Status
 
 
-def _import_rows(qs):
-    for imp in qs.iterator(chunk_size=500):
-        counts = imp.counts or {}
-        applied = counts.get("applied", {})
-        yield [
-            imp.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            imp.original_name,
-            str(imp.scope_object or ""),
-            str(imp.created_by),
-            imp.get_status_display(),
-            imp.total_rows,
-            counts.get("new", ""),
-            counts.get("changed", ""),
-            counts.get("unchanged", ""),
-            counts.get("missing", ""),
-            counts.get("errors", ""),
-            applied.get("left", ""),
-            imp.applied_at.astimezone().strftime("%Y-%m-%d %H:%M") if imp.applied_at else "",
-        ]
-
-
 @actor_required
 def import_list(request):
     actor = request.actor
     qs = selectors.import_list(actor=actor, query=request.GET.get("q", ""), status=request.GET.get("status", ""))
     if request.GET.get("export"):
-        headers = [
-            _("Uploaded at"),
-            _("File"),
-            _("Scope"),
-            _("Uploaded by"),
-            _("Status"),
-            _("Rows"),
-            _("New"),
-            _("Changed"),
-            _("Unchanged"),
-            _("Not in file"),
-            _("Errors"),
-            _("Marked as left"),
-            _("Applied at"),
-        ]
-        return xlsx_response(_("roster-imports"), headers, _import_rows(qs))
+        return export_or_job(request, "roster.imports", request.GET.dict())
     return render(
         request,
         "roster/import_list.html",

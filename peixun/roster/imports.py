@@ -187,15 +187,14 @@ def roster_import_create(*, actor: Actor, file, filename: str = "") -> RosterImp
     else:
         from .tasks import validate_roster_import
 
-        pk = imp.pk
-        transaction.on_commit(lambda: _enqueue(validate_roster_import, pk, imp.job))
+        job = imp.job
+        transaction.on_commit(lambda: _enqueue(validate_roster_import, job))
     return imp
 
 
-def _enqueue(task, pk: int, job: Job | None) -> None:
-    result = task.enqueue(pk)
-    if job is not None:
-        Job.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
+def _enqueue(task, job: Job) -> None:
+    result = task.enqueue(job_id=job.pk)
+    Job.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
 
 
 def _remove_file(imp: RosterImport) -> None:
@@ -765,9 +764,8 @@ def roster_import_apply_later(*, actor: Actor, roster_import: RosterImport, mark
     imp.save(update_fields=["status", "mark_leavers", "apply_job"])
     from .tasks import apply_roster_import
 
-    pk = imp.pk
     job = imp.apply_job
-    transaction.on_commit(lambda: _enqueue(apply_roster_import, pk, job))
+    transaction.on_commit(lambda: _enqueue(apply_roster_import, job))
     return imp
 
 

@@ -6,67 +6,24 @@ from django.views.decorators.http import require_POST
 from peixun.core.choices import Stage, Subject
 from peixun.core.decorators import actor_required
 from peixun.core.errors import DomainError
-from peixun.core.exports import xlsx_response
+from peixun.core.exports import export_or_job, xlsx_response
 from peixun.core.lists import paginate
 from peixun.core.masking import mask_national_id, mask_phone
 from peixun.core.scopes import can, require
 from peixun.orgs.selectors import counties
 
 from . import selectors, services
+from .exports import teacher_filters
 from .forms import ExemptionForm, TeacherLocalForm
 from .models import Teacher
-
-
-def _filters(request) -> dict:
-    get = request.GET
-    return {
-        "query": get.get("q", ""),
-        "school_id": get.get("school") or None,
-        "county_id": get.get("county") or None,
-        "stage": get.get("stage", ""),
-        "subject": get.get("subject", ""),
-        "status": get.get("status", ""),
-        "exempt": get.get("exempt", ""),
-    }
-
-
-def _teacher_rows(qs, full_id: bool):
-    for t in qs.iterator(chunk_size=2000):
-        yield [
-            t.national_id if full_id else mask_national_id(t.national_id),
-            t.name,
-            t.get_gender_display(),
-            t.school.code,
-            t.school.name,
-            t.school.county.name,
-            t.get_stage_display(),
-            t.get_subject_display(),
-            t.get_title_display(),
-            t.get_status_display(),
-            t.phone if full_id else mask_phone(t.phone),
-        ]
 
 
 @actor_required
 def teacher_list(request):
     actor = request.actor
-    qs = selectors.teacher_list(actor=actor, **_filters(request))
+    qs = selectors.teacher_list(actor=actor, **teacher_filters(request.GET))
     if request.GET.get("export"):
-        headers = [
-            _("ID number"),
-            _("Name"),
-            _("Gender"),
-            _("School code"),
-            _("School name"),
-            _("County"),
-            _("Stage taught"),
-            _("Subject taught"),
-            _("Professional title"),
-            _("Employment status"),
-            _("Phone"),
-        ]
-        full = can(actor, "roster.teacher.view_full_id")
-        return xlsx_response(_("teachers"), headers, _teacher_rows(qs, full))
+        return export_or_job(request, "roster.teachers", request.GET.dict())
     return render(
         request,
         "roster/teacher_list.html",

@@ -466,3 +466,27 @@ def test_valid_national_id_examples():
     assert "无效" in check_id("990101198502300230")[1]
     assert "Excel" in check_id("9.90101198503E+17")[1]
     assert "应为18位" in check_id("９９０１０１１９８５０３１２０２３Ｘ")[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_validation_is_recorded_and_can_be_retried(settings, county_admin, schools):
+    from peixun.core.services import job_retry
+
+    settings.PEIXUN_IMPORT_INLINE_BYTES = 0
+    imp = upload(county_admin, csv_bytes(rows_for(schools, 3)))
+    stored = imp.file.path
+    kept = open(stored, "rb").read()
+    import os
+
+    os.remove(stored)  # the worker cannot read the upload: an internal failure, recorded on the import
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    imp.refresh_from_db()
+    assert imp.status == S.FAILED and "内部错误" in imp.message
+    imp.job.refresh_from_db()
+    assert imp.job.status == Job.Status.FAILED
+    with open(stored, "wb") as fh:
+        fh.write(kept)
+    job_retry(user=county_admin.user, job=imp.job)
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    imp.refresh_from_db()
+    assert imp.status == S.PREVIEW and imp.counts["new"] == 3
