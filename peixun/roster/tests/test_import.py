@@ -6,6 +6,7 @@ import csv
 import io
 import random
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -474,18 +475,15 @@ def test_failed_validation_is_recorded_and_can_be_retried(settings, county_admin
 
     settings.PEIXUN_IMPORT_INLINE_BYTES = 0
     imp = upload(county_admin, csv_bytes(rows_for(schools, 3)))
-    stored = imp.file.path
-    kept = open(stored, "rb").read()
-    import os
-
-    os.remove(stored)  # the worker cannot read the upload: an internal failure, recorded on the import
+    stored = Path(imp.file.path)
+    kept = stored.read_bytes()
+    stored.unlink()  # the worker cannot read the upload: an internal failure, recorded on the import
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     imp.refresh_from_db()
     assert imp.status == S.FAILED and "内部错误" in imp.message
     imp.job.refresh_from_db()
     assert imp.job.status == Job.Status.FAILED
-    with open(stored, "wb") as fh:
-        fh.write(kept)
+    stored.write_bytes(kept)
     job_retry(user=county_admin.user, job=imp.job)
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     imp.refresh_from_db()
