@@ -14,7 +14,7 @@ from django.core.management import call_command
 from openpyxl import Workbook
 
 from peixun.core.errors import Conflict, InvalidInput, PermissionDenied
-from peixun.core.ids import make_national_id
+from peixun.core.ids import gender_from_id, make_national_id
 from peixun.core.models import AuditLog, Job
 from peixun.core.roles import Role
 from peixun.roster import services
@@ -59,6 +59,15 @@ def xlsx_bytes(rows, headers=None, *, numeric_ids=False) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def same_person(teacher) -> dict:
+    """The ID columns of an existing teacher (gender and birth date follow from the ID)."""
+    return {
+        "身份证件号": teacher.national_id,
+        "出生日期": teacher.birth_date.isoformat(),
+        "性别": "男" if gender_from_id(teacher.national_id) == "M" else "女",
+    }
 
 
 def upload(actor, data: bytes, name="roster.csv") -> RosterImport:
@@ -148,9 +157,7 @@ def test_a_row_reports_all_its_problems(county_admin, schools):
 def test_file_with_bad_rows_writes_nothing_and_cannot_be_applied(county_admin, schools):
     existing = TeacherFactory(school=schools[0], name="原名")
     rows = rows_for(schools, 5)
-    rows[0]["身份证件号"] = existing.national_id
-    rows[0]["出生日期"] = existing.birth_date.isoformat()
-    rows[0]["性别"] = "女"
+    rows[0].update(same_person(existing))
     rows[4]["任教学段"] = "大学"
     imp = upload(county_admin, csv_bytes(rows))
     assert imp.status == S.INVALID and imp.counts["errors"] == 1
@@ -273,7 +280,7 @@ def test_roles_without_import_right_are_refused(school, institution):
 def test_id_held_by_a_teacher_in_another_scope_is_refused(county_admin, schools, other_school):
     elsewhere = TeacherFactory(school=other_school)
     rows = rows_for(schools, 2)
-    rows[1].update(身份证件号=elsewhere.national_id, 出生日期=elsewhere.birth_date.isoformat(), 性别="女")
+    rows[1].update(same_person(elsewhere))
     imp = upload(county_admin, csv_bytes(rows))
     assert imp.status == S.INVALID
     [(line, column, message)] = problems(imp)
