@@ -213,7 +213,9 @@ def test_api_upload_preview_apply(client, county_admin, schools):
     assert body["samples"]["new"][0]["national_id"] in {r["身份证件号"] for r in rows}  # county sees full IDs
     import_id = body["id"]
     assert client.get(f"/api/roster/imports/{import_id}", **headers).json()["counts"]["errors"] == 0
-    assert [i["id"] for i in client.get("/api/roster/imports", **headers).json()] == [import_id]
+    listed = client.get("/api/roster/imports", **headers).json()
+    assert listed["count"] == 1 and [i["id"] for i in listed["items"]] == [import_id]
+    assert listed["items"][0]["file_name"] == "名册.csv" and listed["items"][0]["status_label"] == "待确认"
     response = client.post(
         f"/api/roster/imports/{import_id}/apply", {"mark_leavers": False}, content_type="application/json", **headers
     )
@@ -229,7 +231,7 @@ def test_api_invalid_file_cannot_be_applied_and_lists_errors(client, county_admi
     response = client.post("/api/roster/imports", {"file": SimpleUploadedFile("名册.csv", csv_bytes(rows))}, **headers)
     body = response.json()
     assert body["status"] == "invalid" and body["errors"][0]["line"] == 3
-    errors = client.get(f"/api/roster/imports/{body['id']}/errors", **headers).json()
+    errors = client.get(f"/api/roster/imports/{body['id']}/errors", **headers).json()["items"]
     assert errors == [{"line": 3, "column": "身份证件号", "message": "身份证件号“110”应为18位（最后一位可为X）"}]
     response = client.post(f"/api/roster/imports/{body['id']}/apply", {}, content_type="application/json", **headers)
     assert response.status_code == 409
