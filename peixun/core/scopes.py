@@ -93,6 +93,9 @@ def _paths(*items: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+PUBLIC_PROJECT_STATUSES = ("published", "running", "finished")
+
+
 SCOPES: dict[str, ScopePaths] = {
     "orgs.region": ScopePaths(region=_paths("")),
     "orgs.school": ScopePaths(region=_paths("county"), school=_paths("")),
@@ -108,6 +111,30 @@ SCOPES: dict[str, ScopePaths] = {
         region=_paths("teacher__school__county"), school=_paths("teacher__school"), teacher=_paths("teacher")
     ),
     "roster.rosterimport": ScopePaths(region=_paths("region", "school__county"), school=_paths("school")),
+    # Published projects are public; drafts and reviews belong to the institution and the
+    # responsible bureau's region subtree (the province sees all).
+    "catalog.project": ScopePaths(
+        region=_paths("region"), institution=_paths("institution"), public=Q(status__in=PUBLIC_PROJECT_STATUSES)
+    ),
+    "catalog.projectclass": ScopePaths(
+        region=_paths("project__region"),
+        institution=_paths("project__institution"),
+        public=Q(project__status__in=PUBLIC_PROJECT_STATUSES),
+    ),
+    # Quality monitoring: findings belong to the class's institution and the project's responsible
+    # bureau; misconduct reports to the reporting institution and the trainee's school and county.
+    "monitoring.spotcheck": ScopePaths(
+        region=_paths("project_class__project__region"), institution=_paths("project_class__project__institution")
+    ),
+    "monitoring.spotcheckattachment": ScopePaths(
+        region=_paths("spot_check__project_class__project__region"),
+        institution=_paths("spot_check__project_class__project__institution"),
+    ),
+    "monitoring.misconductreport": ScopePaths(
+        region=_paths("school__county"),
+        school=_paths("school"),
+        institution=_paths("project_class__project__institution"),
+    ),
     "core.auditlog": ScopePaths(roles=frozenset({Role.AUDITOR})),
     # credits
     "credits.policy": ScopePaths(public=Q(status="active")),
@@ -158,6 +185,23 @@ ACTIONS: dict[str, set[str]] = {
     "roster.teacher.view_full_id": {Role.SCHOOL, Role.COUNTY, Role.PROVINCE},
     "roster.import": {Role.SCHOOL, Role.COUNTY, Role.CITY, Role.PROVINCE},
     "roster.exemption.manage": {Role.SCHOOL, Role.COUNTY, Role.PROVINCE},
+    # Quality monitoring (SPEC §10).
+    "monitoring.class.view": {Role.MONITOR, Role.INSTITUTION},  # classes to check / to report trainees of
+    "monitoring.spotcheck.view": {Role.MONITOR, Role.PROVINCE, Role.CITY, Role.COUNTY, Role.INSTITUTION},
+    "monitoring.spotcheck.record": {Role.MONITOR},
+    "monitoring.spotcheck.answer": {Role.INSTITUTION},
+    "monitoring.spotcheck.close": {Role.MONITOR},
+    "monitoring.misconduct.view": {
+        Role.MONITOR,
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
+        Role.SCHOOL,
+        Role.INSTITUTION,
+    },
+    "monitoring.misconduct.report": {Role.INSTITUTION},
+    "monitoring.misconduct.acknowledge": {Role.SCHOOL, Role.COUNTY},
+    "monitoring.scorecard.view": {Role.PROVINCE, Role.MONITOR},
     "core.audit.view": {Role.AUDITOR},
     "terms.term.manage": {Role.PROVINCE},
     "terms.window.extend": {Role.PROVINCE},
