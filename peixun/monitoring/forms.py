@@ -27,7 +27,7 @@ class MultipleFileField(forms.FileField):
 
 
 def _date_input():
-    return forms.DateInput(attrs={"type": "date"})
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class SpotCheckForm(Form):

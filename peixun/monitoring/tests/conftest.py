@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from peixun.core.roles import Role
 from peixun.core.choices import TrainingLevel
+from peixun.core.roles import Role
 from tests.factories import InstitutionFactory, ProjectClassFactory, TeacherFactory, TermFactory, make_actor
 
 
