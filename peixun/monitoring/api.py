@@ -6,22 +6,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
 
+from peixun.core.api_types import Id
 from peixun.core.errors import NotFound
 from peixun.core.masking import mask_national_id
 from peixun.core.scopes import require
 
 from . import selectors, services
 from .exports import scorecard_term
-from .models import MisconductReport, SpotCheck
 
 router = Router(tags=["monitoring"])
-
-
-def _page(qs, limit: int, offset: int):
-    limit = max(1, min(limit, 1000))
-    offset = max(0, offset)
-    return qs[offset : offset + limit]
 
 
 # --- spot checks -----------------------------------------------------------------------------
@@ -59,13 +54,62 @@ class SpotCheckOut(Schema):
     close_note: str
     recorded_at: datetime
 
+    @staticmethod
+    def resolve_class_id(obj):
+        return obj.project_class_id
+
+    @staticmethod
+    def resolve_class_number(obj):
+        return obj.project_class.number
+
+    @staticmethod
+    def resolve_project_id(obj):
+        return obj.project_class.project_id
+
+    @staticmethod
+    def resolve_project_code(obj):
+        return obj.project_class.project.code
+
+    @staticmethod
+    def resolve_project_name(obj):
+        return obj.project_class.project.name
+
+    @staticmethod
+    def resolve_institution_id(obj):
+        return obj.project_class.project.institution_id
+
+    @staticmethod
+    def resolve_institution_name(obj):
+        return obj.project_class.project.institution.name
+
+    @staticmethod
+    def resolve_rating_label(obj):
+        return obj.get_rating_display()
+
+    @staticmethod
+    def resolve_overdue(obj):
+        return obj.is_overdue(timezone.localdate())
+
 
 class SpotCheckDetailOut(SpotCheckOut):
     attachments: list[AttachmentOut]
 
+    @staticmethod
+    def resolve_attachments(obj):
+        return [
+            {
+                "id": a.pk,
+                "name": a.name,
+                "size": a.size,
+                "side": a.side,
+                "url": reverse("monitoring:attachment_download", args=[obj.pk, a.pk]),
+            }
+            for a in obj.attachments.all()
+        ]
+
 
 class SpotCheckIn(Schema):
-    class_id: int
+    class_id: Id
     checked_on: date
     method: str
     rating: int
@@ -82,63 +126,19 @@ class CloseIn(Schema):
     note: str = ""
 
 
-def _spot_check(s: SpotCheck, *, today: date | None = None) -> dict:
-    project = s.project_class.project
-    return {
-        "id": s.pk,
-        "class_id": s.project_class_id,
-        "class_number": s.project_class.number,
-        "project_id": project.pk,
-        "project_code": project.code,
-        "project_name": project.name,
-        "institution_id": project.institution_id,
-        "institution_name": project.institution.name,
-        "checked_on": s.checked_on,
-        "method": s.method,
-        "rating": s.rating,
-        "rating_label": s.get_rating_display(),
-        "findings": s.findings,
-        "follow_up_required": s.follow_up_required,
-        "follow_up_due": s.follow_up_due,
-        "status": s.status,
-        "overdue": s.is_overdue(today or timezone.localdate()),
-        "response": s.response,
-        "responded_at": s.responded_at,
-        "closed_at": s.closed_at,
-        "close_note": s.close_note,
-        "recorded_at": s.recorded_at,
-    }
-
-
-def _spot_check_detail(s: SpotCheck) -> dict:
-    data = _spot_check(s)
-    data["attachments"] = [
-        {
-            "id": a.pk,
-            "name": a.name,
-            "size": a.size,
-            "side": a.side,
-            "url": reverse("monitoring:attachment_download", args=[s.pk, a.pk]),
-        }
-        for a in s.attachments.all()
-    ]
-    return data
-
-
 @router.get("/spot-checks", response=list[SpotCheckOut], summary="质量抽查记录（按权限范围）")
+@paginate(LimitOffsetPagination)
 def spot_checks(
     request,
-    term_id: int | None = None,
-    institution_id: int | None = None,
-    class_id: int | None = None,
+    term_id: Id | None = None,
+    institution_id: Id | None = None,
+    class_id: Id | None = None,
     status: str = "",
     rating: int | None = None,
     method: str = "",
     q: str = "",
-    limit: int = 100,
-    offset: int = 0,
 ):
-    qs = selectors.spot_check_list(
+    return selectors.spot_check_list(
         actor=request.actor,
         term_id=term_id,
         institution_id=institution_id,
@@ -148,13 +148,11 @@ def spot_checks(
         method=method,
         query=q,
     )
-    today = timezone.localdate()
-    return [_spot_check(s, today=today) for s in _page(qs, limit, offset)]
 
 
 @router.get("/spot-checks/{spot_check_id}", response=SpotCheckDetailOut, summary="抽查记录详情")
-def spot_check(request, spot_check_id: int):
-    return _spot_check_detail(selectors.spot_check_get(actor=request.actor, spot_check_id=spot_check_id))
+def spot_check(request, spot_check_id: Id):
+    return selectors.spot_check_get(actor=request.actor, spot_check_id=spot_check_id)
 
 
 @router.post("/spot-checks", response={201: SpotCheckDetailOut}, summary="记录抽查（质量监测）")
@@ -162,21 +160,21 @@ def spot_check_record(request, payload: SpotCheckIn):
     project_class = selectors.class_get(actor=request.actor, class_id=payload.class_id)
     data = payload.dict(exclude={"class_id"})
     created = services.spot_check_record(actor=request.actor, project_class=project_class, **data)
-    return 201, _spot_check_detail(selectors.spot_check_get(actor=request.actor, spot_check_id=created.pk))
+    return 201, selectors.spot_check_get(actor=request.actor, spot_check_id=created.pk)
 
 
 @router.post("/spot-checks/{spot_check_id}/answer", response=SpotCheckDetailOut, summary="培训机构答复抽查意见")
-def spot_check_answer(request, spot_check_id: int, payload: AnswerIn):
+def spot_check_answer(request, spot_check_id: Id, payload: AnswerIn):
     found = selectors.spot_check_get(actor=request.actor, spot_check_id=spot_check_id)
     services.spot_check_answer(actor=request.actor, spot_check=found, response=payload.response)
-    return _spot_check_detail(selectors.spot_check_get(actor=request.actor, spot_check_id=spot_check_id))
+    return selectors.spot_check_get(actor=request.actor, spot_check_id=spot_check_id)
 
 
 @router.post("/spot-checks/{spot_check_id}/close", response=SpotCheckDetailOut, summary="关闭整改跟进（质量监测）")
-def spot_check_close(request, spot_check_id: int, payload: CloseIn):
+def spot_check_close(request, spot_check_id: Id, payload: CloseIn):
     found = selectors.spot_check_get(actor=request.actor, spot_check_id=spot_check_id)
     services.spot_check_close(actor=request.actor, spot_check=found, note=payload.note)
-    return _spot_check_detail(selectors.spot_check_get(actor=request.actor, spot_check_id=spot_check_id))
+    return selectors.spot_check_get(actor=request.actor, spot_check_id=spot_check_id)
 
 
 # --- misconduct reports ----------------------------------------------------------------------
@@ -206,9 +204,69 @@ class MisconductOut(Schema):
     county_acknowledged_at: datetime | None
     county_note: str
 
+    @staticmethod
+    def resolve_class_id(obj):
+        return obj.project_class_id
+
+    @staticmethod
+    def resolve_class_number(obj):
+        return obj.project_class.number
+
+    @staticmethod
+    def resolve_project_code(obj):
+        return obj.project_class.project.code
+
+    @staticmethod
+    def resolve_project_name(obj):
+        return obj.project_class.project.name
+
+    @staticmethod
+    def resolve_institution_id(obj):
+        return obj.project_class.project.institution_id
+
+    @staticmethod
+    def resolve_institution_name(obj):
+        return obj.project_class.project.institution.name
+
+    @staticmethod
+    def resolve_teacher_name(obj):
+        return obj.teacher.name
+
+    @staticmethod
+    def resolve_teacher_national_id(obj):
+        return mask_national_id(obj.teacher.national_id)
+
+    @staticmethod
+    def resolve_school_name(obj):
+        return obj.school.name
+
+    @staticmethod
+    def resolve_county_name(obj):
+        return obj.school.county.name
+
+    @staticmethod
+    def resolve_kind_label(obj):
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_school_acknowledged_at(obj):
+        return obj.school_ack_at
+
+    @staticmethod
+    def resolve_school_note(obj):
+        return obj.school_ack_note
+
+    @staticmethod
+    def resolve_county_acknowledged_at(obj):
+        return obj.county_ack_at
+
+    @staticmethod
+    def resolve_county_note(obj):
+        return obj.county_ack_note
+
 
 class MisconductIn(Schema):
-    class_id: int
+    class_id: Id
     teacher_national_id: str
     teacher_name: str
     kind: str
@@ -221,54 +279,24 @@ class AcknowledgeIn(Schema):
     note: str = ""
 
 
-def _misconduct(r: MisconductReport) -> dict:
-    project = r.project_class.project
-    return {
-        "id": r.pk,
-        "class_id": r.project_class_id,
-        "class_number": r.project_class.number,
-        "project_code": project.code,
-        "project_name": project.name,
-        "institution_id": project.institution_id,
-        "institution_name": project.institution.name,
-        "teacher_name": r.teacher.name,
-        "teacher_national_id": mask_national_id(r.teacher.national_id),
-        "school_id": r.school_id,
-        "school_name": r.school.name,
-        "county_name": r.school.county.name,
-        "kind": r.kind,
-        "kind_label": r.get_kind_display(),
-        "description": r.description,
-        "starts_on": r.starts_on,
-        "ends_on": r.ends_on,
-        "reported_at": r.reported_at,
-        "school_acknowledged_at": r.school_ack_at,
-        "school_note": r.school_ack_note,
-        "county_acknowledged_at": r.county_ack_at,
-        "county_note": r.county_ack_note,
-    }
-
-
 @router.get("/misconduct-reports", response=list[MisconductOut], summary="培训纪律报告（按权限范围，身份证号脱敏）")
+@paginate(LimitOffsetPagination)
 def misconduct_reports(
     request,
-    term_id: int | None = None,
-    institution_id: int | None = None,
+    term_id: Id | None = None,
+    institution_id: Id | None = None,
     kind: str = "",
     pending: bool = False,
     q: str = "",
-    limit: int = 100,
-    offset: int = 0,
 ):
-    qs = selectors.misconduct_list(
+    return selectors.misconduct_list(
         actor=request.actor, term_id=term_id, institution_id=institution_id, kind=kind, pending=pending, query=q
     )
-    return [_misconduct(r) for r in _page(qs, limit, offset)]
 
 
 @router.get("/misconduct-reports/{report_id}", response=MisconductOut, summary="培训纪律报告详情")
-def misconduct_report(request, report_id: int):
-    return _misconduct(selectors.misconduct_get(actor=request.actor, report_id=report_id))
+def misconduct_report(request, report_id: Id):
+    return selectors.misconduct_get(actor=request.actor, report_id=report_id)
 
 
 @router.post("/misconduct-reports", response={201: MisconductOut}, summary="报告学员未完成培训任务（培训机构）")
@@ -284,16 +312,16 @@ def misconduct_create(request, payload: MisconductIn):
         starts_on=payload.starts_on,
         ends_on=payload.ends_on,
     )
-    return 201, _misconduct(selectors.misconduct_get(actor=request.actor, report_id=report.pk))
+    return 201, selectors.misconduct_get(actor=request.actor, report_id=report.pk)
 
 
 @router.post(
     "/misconduct-reports/{report_id}/acknowledge", response=MisconductOut, summary="学校或区县教育局确认已知悉"
 )
-def misconduct_acknowledge(request, report_id: int, payload: AcknowledgeIn):
+def misconduct_acknowledge(request, report_id: Id, payload: AcknowledgeIn):
     report = selectors.misconduct_get(actor=request.actor, report_id=report_id)
     services.misconduct_acknowledge(actor=request.actor, report=report, note=payload.note)
-    return _misconduct(selectors.misconduct_get(actor=request.actor, report_id=report_id))
+    return selectors.misconduct_get(actor=request.actor, report_id=report_id)
 
 
 # --- scorecard -------------------------------------------------------------------------------
@@ -328,7 +356,7 @@ class ScorecardOut(Schema):
 
 
 @router.get("/scorecard", response=ScorecardOut, summary="培训机构质量评分表（省级、质量监测）")
-def scorecard(request, term_id: int | None = None, type: str = "", q: str = "", sort: str = "name"):
+def scorecard(request, term_id: Id | None = None, type: str = "", q: str = "", sort: str = "name"):
     require(request.actor, "monitoring.scorecard.view")
     term = scorecard_term({"term": term_id})
     if term is None:

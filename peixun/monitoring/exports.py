@@ -13,16 +13,16 @@ from peixun.terms.models import Term
 from . import selectors
 
 
-def _int(value) -> int | None:
+def int_param(value) -> int | None:
     value = str(value or "").strip()
     return int(value) if value.isdigit() else None
 
 
 def spot_check_filters(params) -> dict:
     return {
-        "term_id": _int(params.get("term")),
-        "institution_id": _int(params.get("institution")),
-        "class_id": _int(params.get("class")),
+        "term_id": int_param(params.get("term")),
+        "institution_id": int_param(params.get("institution")),
+        "class_id": int_param(params.get("class")),
         "status": params.get("status", ""),
         "rating": params.get("rating", ""),
         "method": params.get("method", ""),
@@ -32,8 +32,8 @@ def spot_check_filters(params) -> dict:
 
 def misconduct_filters(params) -> dict:
     return {
-        "term_id": _int(params.get("term")),
-        "institution_id": _int(params.get("institution")),
+        "term_id": int_param(params.get("term")),
+        "institution_id": int_param(params.get("institution")),
         "kind": params.get("kind", ""),
         "pending": params.get("pending") == "1",
         "query": params.get("q", ""),
@@ -44,7 +44,7 @@ def scorecard_term(params) -> Term | None:
     """The term asked for, else the current one."""
     from peixun.terms.windows import current_term
 
-    term_id = _int(params.get("term"))
+    term_id = int_param(params.get("term"))
     if term_id:
         return Term.objects.filter(pk=term_id).first()
     return current_term()

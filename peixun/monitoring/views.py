@@ -15,7 +15,14 @@ from peixun.core.scopes import can, require, visible
 from peixun.orgs.models import Institution
 
 from . import selectors, services
-from .exports import SCORECARD_HEADERS, misconduct_filters, scorecard_row_values, scorecard_term, spot_check_filters
+from .exports import (
+    SCORECARD_HEADERS,
+    int_param,
+    misconduct_filters,
+    scorecard_row_values,
+    scorecard_term,
+    spot_check_filters,
+)
 from .forms import AcknowledgeForm, AnswerForm, CloseForm, MisconductForm, SpotCheckForm
 from .models import MisconductReport, Rating, SpotCheck
 
@@ -35,8 +42,8 @@ def class_list(request):
     actor = request.actor
     qs = selectors.class_list(
         actor=actor,
-        term_id=request.GET.get("term") or None,
-        institution_id=request.GET.get("institution") or None,
+        term_id=int_param(request.GET.get("term")),
+        institution_id=int_param(request.GET.get("institution")),
         query=request.GET.get("q", ""),
         when=request.GET.get("when", ""),
     )

@@ -46,14 +46,14 @@ def test_spot_check_round_trip(client, monitor, klass, inst_actor, other_inst_ac
     check_id = body["id"]
 
     # Another institution neither lists nor reads nor answers it.
-    assert client.get(f"{API}/spot-checks", **bearer(other_inst_actor)).json() == []
+    assert client.get(f"{API}/spot-checks", **bearer(other_inst_actor)).json() == {"items": [], "count": 0}
     assert client.get(f"{API}/spot-checks/{check_id}", **bearer(other_inst_actor)).status_code == 404
     refused = post(client, f"{API}/spot-checks/{check_id}/answer", other_inst_actor, {"response": "x"})
     assert refused.status_code == 404 and refused.json()["code"] == "not_found"
 
     answered = post(client, f"{API}/spot-checks/{check_id}/answer", inst_actor, {"response": "已扩容。"})
     assert answered.status_code == 200 and answered.json()["status"] == "answered"
-    assert [c["id"] for c in client.get(f"{API}/spot-checks", **bearer(inst_actor)).json()] == [check_id]
+    assert [c["id"] for c in client.get(f"{API}/spot-checks", **bearer(inst_actor)).json()["items"]] == [check_id]
 
     closed = post(client, f"{API}/spot-checks/{check_id}/close", monitor, {})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
@@ -101,16 +101,18 @@ def test_misconduct_round_trip(
     assert body["teacher_national_id"] == mask_national_id(trainee.national_id)
     report_id = body["id"]
 
-    assert [r["id"] for r in client.get(f"{API}/misconduct-reports", **bearer(county_actor)).json()] == [report_id]
-    assert client.get(f"{API}/misconduct-reports", **bearer(other_county_actor)).json() == []
+    assert [r["id"] for r in client.get(f"{API}/misconduct-reports", **bearer(county_actor)).json()["items"]] == [
+        report_id
+    ]
+    assert client.get(f"{API}/misconduct-reports", **bearer(other_county_actor)).json()["count"] == 0
     assert client.get(f"{API}/misconduct-reports/{report_id}", **bearer(other_county_actor)).status_code == 404
 
     acked = post(client, f"{API}/misconduct-reports/{report_id}/acknowledge", school_actor, {"note": "已谈话"})
     assert acked.status_code == 200 and acked.json()["school_note"] == "已谈话"
     assert acked.json()["county_acknowledged_at"] is None
     pending = client.get(f"{API}/misconduct-reports", {"pending": "true"}, **bearer(county_actor)).json()
-    assert [r["id"] for r in pending] == [report_id]
-    assert client.get(f"{API}/misconduct-reports", {"pending": "true"}, **bearer(school_actor)).json() == []
+    assert [r["id"] for r in pending["items"]] == [report_id]
+    assert client.get(f"{API}/misconduct-reports", {"pending": "true"}, **bearer(school_actor)).json()["count"] == 0
 
 
 def test_misconduct_with_unknown_teacher_is_refused(client, klass, inst_actor, trainee, today):
@@ -147,3 +149,4 @@ def test_scorecard_api(client, monitor, klass, term, institution, province, coun
     assert client.get(f"{API}/scorecard", **bearer(make_actor(Role.COUNTY, region=county))).status_code == 403
     missing = client.get(f"{API}/scorecard", {"term_id": 999999}, **bearer(monitor))
     assert missing.status_code == 404
+    assert client.get(f"{API}/scorecard", {"term_id": 2**70}, **bearer(monitor)).status_code == 422
