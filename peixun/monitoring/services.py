@@ -61,7 +61,7 @@ def _check_attachments(files: Iterable[UploadedFile]) -> list[UploadedFile]:
                 _("%(name)s: only PDF, image, Word and Excel files can be attached.") % {"name": upload.name},
                 details={"field": "attachments"},
             )
-        if upload.size > ATTACHMENT_MAX_BYTES:
+        if (upload.size or 0) > ATTACHMENT_MAX_BYTES:
             raise InvalidInput(
                 _("%(name)s is larger than 10 MB.") % {"name": upload.name}, details={"field": "attachments"}
             )
@@ -70,9 +70,9 @@ def _check_attachments(files: Iterable[UploadedFile]) -> list[UploadedFile]:
 
 def _save_attachments(actor: Actor, spot_check: SpotCheck, files: list[UploadedFile], side: str) -> None:
     for upload in files:
-        name = PurePath(upload.name).name[:200]
+        name = PurePath(upload.name or "attachment").name[:200]
         attachment = SpotCheckAttachment(
-            spot_check=spot_check, side=side, name=name, size=upload.size, uploaded_by=actor.user
+            spot_check=spot_check, side=side, name=name, size=upload.size or 0, uploaded_by=actor.user
         )
         attachment.file.save(name, upload, save=False)
         attachment.save()

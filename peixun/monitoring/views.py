@@ -301,6 +301,8 @@ def _scorecard_cells(row, term) -> list[dict]:
         link = ""
         if key in lists and value:
             link = f"{lists[key]}?term={term.pk}&institution={row.institution.pk}"
+        if key == "average_rating" and isinstance(value, float):
+            value = f"{value:.2f}"
         cells.append({"value": value, "link": link, "numeric": key not in ("code", "name", "type")})
     return cells
 
