@@ -18,12 +18,17 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: requirements.lock $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.lock
-	touch $@
+	@want=$$(sha256sum requirements.lock | cut -d' ' -f1); \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$want" ]; then \
+	  $(PY) -m pip install --disable-pip-version-check -q -r requirements.lock && echo "$$want" > $@; \
+	else touch $@; fi
 
+# Re-install only when the lock file's content changed (not its mtime: checkouts touch it).
 node_modules/.installed: package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@want=$$(sha256sum package-lock.json | cut -d' ' -f1); \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$want" ]; then \
+	  npm ci --no-audit --no-fund --loglevel=error && echo "$$want" > $@; \
+	else touch $@; fi
 
 # Compiled catalogues are build output (not committed).
 .compiled-messages: $(VENV)/.installed $(wildcard peixun/*/locale/zh_Hans/LC_MESSAGES/django.po)
