@@ -78,6 +78,10 @@ MENU: list[MenuItem] = [
         "monitoring:misconduct_list",
         "exclamation-octagon",
         Role.MONITOR,
+    _item(
+        _("School-based training"),
+        "schoolbased:plan_list",
+        "journal-bookmark",
         Role.PROVINCE,
         Role.CITY,
         Role.COUNTY,
@@ -85,6 +89,8 @@ MENU: list[MenuItem] = [
         Role.INSTITUTION,
     ),
     _item(_("Institution scorecard"), "monitoring:scorecard", "clipboard-data", Role.PROVINCE, Role.MONITOR),
+        Role.MONITOR,
+    ),
     _item(_("Audit log"), "core:audit_list", "journal-text", Role.AUDITOR),
     _item(_("Background jobs"), "core:job_list", "hourglass-split", *Role.values),
 ]

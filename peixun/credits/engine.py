@@ -40,6 +40,12 @@ PACE_SOURCES = ("result", "schoolbased")
 MIN_PACE_FRACTION = Decimal("0.2")  # do not extrapolate from the first weeks of a cycle
 
 
+def plain(value: Decimal) -> str:
+    """A Decimal without trailing zeros or exponent: 10.0 -> "10", 1.50 -> "1.5"."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def q2(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -321,7 +327,7 @@ def standing(
             upcoming=q2(upcoming_by_cat.get(rule.code, ZERO) * rule.weight),
         )
         if rule.weight != 1:
-            cs.notes.append(_("Counts at %(pct)s%% of its credits.") % {"pct": q2(rule.weight * 100).normalize()})
+            cs.notes.append(_("Counts at %(pct)s%% of its credits.") % {"pct": plain(q2(rule.weight * 100))})
         if rule.cap_per_cycle is not None and weighted > rule.cap_per_cycle:
             cs.notes.append(_("Capped at %(cap)s credits a cycle.") % {"cap": rule.cap_per_cycle})
         if not rule.levels_interchangeable and cs.required > 0:
@@ -445,7 +451,7 @@ def _allocate(items, value, reasons, rule, counted, explanations) -> None:
         if take < share and rule.cap_per_cycle is not None and share > 0:
             notes.append(_("The category's cap of %(cap)s credits is reached.") % {"cap": rule.cap_per_cycle})
         if rule.weight != 1:
-            notes.append(_("Counts at %(pct)s%%.") % {"pct": q2(rule.weight * 100).normalize()})
+            notes.append(_("Counts at %(pct)s%%.") % {"pct": plain(q2(rule.weight * 100))})
         remaining -= take
         if take == e.amount:
             status = "full"
