@@ -38,19 +38,31 @@ def test_faq_q5_two_degrees_share_eight_credits(policy, county, school):
     teacher_actor = make_actor(Role.TEACHER, teacher=TeacherFactory(school=school, probation_end=date(2015, 8, 31)))
     bureau = make_actor(Role.COUNTY, region=county)
     first = services.degree_offset_apply(
-        actor=teacher_actor, degree="bachelor", institution_name="示范师范大学", obtained_on=current_cycle_day(), certificate=cert()
+        actor=teacher_actor,
+        degree="bachelor",
+        institution_name="示范师范大学",
+        obtained_on=current_cycle_day(),
+        certificate=cert(),
     )
     first = services.degree_offset_review(actor=bureau, offset=first, approve=True)
     assert first.credits == Decimal("6")
     second = services.degree_offset_apply(
-        actor=teacher_actor, degree="master", institution_name="示范师范大学", obtained_on=current_cycle_day(month=8), certificate=cert()
+        actor=teacher_actor,
+        degree="master",
+        institution_name="示范师范大学",
+        obtained_on=current_cycle_day(month=8),
+        certificate=cert(),
     )
     second = services.degree_offset_review(actor=bureau, offset=second, approve=True)
     assert second.credits == Decimal("2")  # 8 by the policy, 2 left of the shared 8
     assert "2" in second.decision_note
     with pytest.raises(Conflict, match="8"):
         services.degree_offset_apply(
-            actor=teacher_actor, degree="doctor", institution_name="示范大学", obtained_on=current_cycle_day(month=9), certificate=cert()
+            actor=teacher_actor,
+            degree="doctor",
+            institution_name="示范大学",
+            obtained_on=current_cycle_day(month=9),
+            certificate=cert(),
         )
     teacher = first.teacher
     standing, _rows = selectors.teacher_standing(actor=bureau, teacher=teacher)
@@ -91,7 +103,9 @@ def test_floor_programme_lifecycle_and_caps(policy, county, school):
     assert services.floor_add_participants(actor=bureau, programme=programme, teacher_ids=ids) == 3
     # One teacher already has 1 floor credit this school year: only 0.5 more fits under 1.5 a year.
     post_credit(teachers[0], "1", source_type="floor", earned_on=timezone.localdate())
-    done = services.floor_complete(actor=bureau, programme=FloorProgramme.objects.get(pk=programme.pk), teacher_ids=[t.pk for t in teachers])
+    done = services.floor_complete(
+        actor=bureau, programme=FloorProgramme.objects.get(pk=programme.pk), teacher_ids=[t.pk for t in teachers]
+    )
     credits = {p.teacher_id: p.credits for p in done}
     assert credits[teachers[0].pk] == Decimal("0.5") and credits[teachers[1].pk] == Decimal("1.5")
     assert AuditLog.objects.filter(action="credits.floor.accept").exists()
@@ -101,7 +115,11 @@ def test_floor_needs_a_policy_with_floor_training(province, county):
     credit_policy("B", province=province)
     with pytest.raises(Conflict):
         services.floor_propose(
-            actor=make_actor(Role.COUNTY, region=county), name="x", school_year=2025, reason="y", credits_per_teacher="1"
+            actor=make_actor(Role.COUNTY, region=county),
+            name="x",
+            school_year=2025,
+            reason="y",
+            credits_per_teacher="1",
         )
 
 
@@ -171,7 +189,11 @@ def test_policy_edit_form_updates_quick_fields(client, province):
 def test_standing_pages_render_in_scope(client, policy, county, school, other_school, role):
     mine, theirs = TeacherFactory(school=school), TeacherFactory(school=other_school)
     post_credit(mine, "5")
-    scope = {"school": school} if role == Role.SCHOOL else {"region": county if role == Role.COUNTY else county.parent if role == Role.CITY else policy.province}
+    scope = (
+        {"school": school}
+        if role == Role.SCHOOL
+        else {"region": county if role == Role.COUNTY else county.parent if role == Role.CITY else policy.province}
+    )
     actor = make_actor(role, **scope)
     client.force_login(actor.user)
     html = client.get(reverse("credits:standing_list")).content.decode()
