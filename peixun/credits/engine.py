@@ -36,7 +36,7 @@ from .policy import Rules, category_label
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
-PACE_SOURCES = ("result", "schoolbased")
+PACE_SOURCES = ("result", "schoolbased", "history")
 MIN_PACE_FRACTION = Decimal("0.2")  # do not extrapolate from the first weeks of a cycle
 
 

@@ -30,6 +30,7 @@ class SourceType(models.TextChoices):
     DEGREE = "degree", _("Degree offset")
     FLOOR = "floor", _("Floor training")
     ADJUSTMENT = "adjustment", _("Manual adjustment")
+    HISTORY = "history", _("Imported from the previous credit system")
 
 
 class Policy(models.Model):
