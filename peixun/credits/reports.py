@@ -18,7 +18,7 @@ from peixun.core.scopes import Actor, visible
 from peixun.orgs.models import Region
 from peixun.roster.models import Teacher
 
-from . import selectors
+from . import selectors, sqlreport
 from .engine import Standing
 from .policy import Rules
 
@@ -50,9 +50,17 @@ def _iter_standings(teacher_ids: list[int], rules: Rules):
         yield from selectors.standings_for(part, rules=rules).items()
 
 
-def teacher_ids_with_status(qs: QuerySet[Teacher], *, rules: Rules, status: str) -> list[int]:
+def statuses(qs: QuerySet[Teacher], *, rules: Rules) -> dict[int, str]:
+    """Each teacher's status (exempt / compliant / on_track / at_risk) today: one SQL statement."""
+    as_of = timezone.localdate()
+    if sqlreport.supported(rules):
+        return sqlreport.teacher_statuses(rules, qs, as_of=as_of)
     ids = list(qs.values_list("pk", flat=True))
-    return [tid for tid, s in _iter_standings(ids, rules) if status_of(s) == status]
+    return {tid: status_of(s) for tid, s in _iter_standings(ids, rules)}
+
+
+def teacher_ids_with_status(qs: QuerySet[Teacher], *, rules: Rules, status: str) -> list[int]:
+    return [tid for tid, s in statuses(qs, rules=rules).items() if s == status]
 
 
 def at_risk_teacher_ids(*, county: Region, rules: Rules) -> list[int]:
@@ -62,10 +70,9 @@ def at_risk_teacher_ids(*, county: Region, rules: Rules) -> list[int]:
 
 def scope_summary(qs: QuerySet[Teacher], *, rules: Rules) -> dict:
     counts = {"teachers": 0, "exempt": 0, "compliant": 0, "on_track": 0, "at_risk": 0}
-    ids = list(qs.values_list("pk", flat=True))
-    for _tid, s in _iter_standings(ids, rules):
+    for status in statuses(qs, rules=rules).values():
         counts["teachers"] += 1
-        counts[status_of(s)] += 1
+        counts[status] += 1
     return counts
 
 
@@ -91,7 +98,6 @@ def region_report(*, actor: Actor, rules: Rules, by: str = "") -> dict:
     else:
         regions, level = _regions_for(actor)
     key = "school__county_id" if level == "county" else "school__city_id"
-    region_of = dict(qs.values_list("pk", key))
     cats = [c for c in rules.categories if not c.separate]
     rows: dict[int, dict] = {
         r.pk: {
@@ -106,17 +112,28 @@ def region_report(*, actor: Actor, rules: Rules, by: str = "") -> dict:
         }
         for r in regions
     }
-    for tid, s in _iter_standings(list(region_of), rules):
-        row = rows.get(region_of[tid])
-        if row is None:
-            continue
-        status = status_of(s)
-        row[status] += 1
-        if status == "exempt":
-            continue
-        row["teachers"] += 1
-        for c in cats:
-            row["sums"][c.code] += s.category(c.code).counted
+    if sqlreport.supported(rules):
+        for region_id, data in sqlreport.region_rows(rules, qs, as_of=timezone.localdate(), region=key).items():
+            row = rows.get(region_id)
+            if row is None:
+                continue
+            for status in sqlreport.STATUSES:
+                row[status] = data[status]
+            row["teachers"] = data["compliant"] + data["on_track"] + data["at_risk"]
+            row["sums"].update(data["sums"])
+    else:
+        region_of = dict(qs.values_list("pk", key))
+        for tid, s in _iter_standings(list(region_of), rules):
+            row = rows.get(region_of[tid])
+            if row is None:
+                continue
+            status = status_of(s)
+            row[status] += 1
+            if status == "exempt":
+                continue
+            row["teachers"] += 1
+            for c in cats:
+                row["sums"][c.code] += s.category(c.code).counted
     out = []
     for row in rows.values():
         n = row["teachers"]

@@ -1,0 +1,78 @@
+"""The SQL report gives every teacher the same status and counted credits as the engine."""
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from peixun.credits import selectors, services, sqlreport
+from peixun.credits.models import LedgerEntry
+from peixun.credits.policy import Rules, preset_data
+from peixun.credits.reports import status_of
+from peixun.roster.models import Exemption, Teacher
+from tests.factories import TeacherFactory, credit_policy
+
+pytestmark = pytest.mark.django_db
+
+
+def random_ledger(rng, teachers, rules):
+    today = timezone.localdate()
+    start, _end = rules.cycle_bounds(rules.cycle_of(today))
+    entries = []
+    for t in teachers:
+        for n in range(rng.randint(0, 14)):
+            source = rng.choice(["result", "result", "schoolbased", "degree", "floor", "adjustment", "history"])
+            category = rng.choice(["tongchou", "zizhu", "centralised", "school_based", "principal_qual", "probation"])
+            amount = Decimal(rng.randint(-20 if source == "adjustment" else 1, 90)) / 2
+            day = start + timedelta(days=rng.randint(-100, (today - start).days))
+            entries.append(
+                LedgerEntry(
+                    teacher_id=t.pk,
+                    cycle=rules.cycle_of(day),
+                    school_year=rules.school_year_of(day),
+                    category=category,
+                    level=rng.choice(["", "county", "practical"]),
+                    amount=amount,
+                    earned_on=day,
+                    source_type=source,
+                    source_id=n,
+                    part=str(n),
+                )
+            )
+    services.ledger_insert_bulk(entries)
+
+
+def policies():
+    a, b = preset_data("A"), preset_data("B")
+    mixed = preset_data("A")
+    mixed["interchange"] = [["tongchou", "zizhu"]]
+    mixed["categories"][1]["cap_per_cycle"] = "12"
+    mixed["annual_minimum"] = "3"
+    mixed["total_minimum"] = "30"
+    return [Rules.from_data(d) for d in (a, b, mixed)]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sql_statuses_match_the_engine(province, school, seed):
+    credit_policy("A", province=province)
+    rng = random.Random(seed)
+    teachers = TeacherFactory.create_batch(30, school=school)
+    Exemption.objects.create(teacher=teachers[0], kind="seconded", reason="借调", starts_on=date(2020, 1, 1))
+    random_ledger(rng, teachers, selectors.active_rules())
+    qs = Teacher.objects.filter(school=school)
+    for rules in policies():
+        assert sqlreport.supported(rules)
+        sql = sqlreport.teacher_statuses(rules, qs, as_of=timezone.localdate())
+        engine = {
+            tid: status_of(s) for tid, s in selectors.standings_for([t.pk for t in teachers], rules=rules).items()
+        }
+        assert sql == engine, rules.scheme
+        rows = sqlreport.region_rows(rules, qs, as_of=timezone.localdate(), region="school__county_id")
+        data = rows[school.county_id]
+        standings = selectors.standings_for([t.pk for t in teachers], rules=rules)
+        for code, total in data["sums"].items():
+            expected = sum(s.category(code).counted for s in standings.values() if not s.exempt)
+            assert abs(total - expected) < Decimal("0.01"), code
+        assert data["exempt"] == 1
