@@ -61,7 +61,7 @@ class Entry:
     level: str = ""
     reverses_id: int | None = None
     project_id: int | None = None
-    note: str = ""
+    note: str = ""  # field order matches selectors.ENTRY_FIELDS
 
     @classmethod
     def from_model(cls, e: Any) -> Entry:

@@ -8,9 +8,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from peixun.core.errors import NotFound
 from peixun.core.scopes import Actor, get_visible, require, visible
 from peixun.roster.models import Teacher
 from peixun.roster.selectors import active_exemption_teacher_ids
@@ -60,14 +62,28 @@ def policy_get(*, actor: Actor, policy_id: int) -> Policy:
 def teacher_entries(teacher_id: int, rules: Rules, cycle: int) -> list[LedgerEntry]:
     start, end = rules.cycle_bounds(cycle)
     return list(
-        LedgerEntry.objects.filter(teacher_id=teacher_id, earned_on__gte=start, earned_on__lte=end)
-        .select_related("project")
-        .order_by("earned_on", "id")
+        LedgerEntry.objects.filter(teacher_id=teacher_id, earned_on__gte=start, earned_on__lte=end).order_by(
+            "earned_on", "id"
+        )
     )
 
 
 def is_exempt(teacher_id: int, on: date | None = None) -> bool:
     return active_exemption_teacher_ids(on).filter(teacher_id=teacher_id).exists()
+
+
+ENTRY_FIELDS = (
+    "id",
+    "category",
+    "amount",
+    "earned_on",
+    "source_type",
+    "source_id",
+    "level",
+    "reverses_id",
+    "project_id",
+    "note",
+)
 
 
 def teacher_standing(
@@ -78,28 +94,42 @@ def teacher_standing(
     cycle: int | None = None,
     as_of: date | None = None,
     upcoming: Iterable[tuple[date, Any]] = (),
-) -> tuple[engine.Standing, list[LedgerEntry]]:
-    """One teacher's standing with explanations, and the ledger rows behind it.
+) -> tuple[engine.Standing, list[engine.Entry]]:
+    """One teacher's standing with explanations, and the ledger entries of the cycle behind it.
 
+    One query reads the scope check, the exemption and the cycle's ledger rows together.
     ``upcoming`` is an optional iterable of (date, project) for confirmed classes not yet
     credited; the enrollment app supplies it (see ``upcoming_classes``).
     """
     require(actor, "credits.ledger.view")
-    get_visible(actor, Teacher.objects.all(), pk=teacher.pk)
     rules = rules or active_rules()
     as_of = as_of or timezone.localdate()
     cycle = rules.cycle_of(as_of) if cycle is None else cycle
-    rows = teacher_entries(teacher.pk, rules, cycle)
+    start, end = rules.cycle_bounds(cycle)
+    rows = list(
+        visible(actor, Teacher.objects.filter(pk=teacher.pk))
+        .annotate(
+            exempt=Exists(active_exemption_teacher_ids(as_of).filter(teacher_id=OuterRef("pk"))),
+            le=FilteredRelation(
+                "ledger_entries", condition=Q(ledger_entries__earned_on__gte=start, ledger_entries__earned_on__lte=end)
+            ),
+        )
+        .values_list("exempt", *(f"le__{f}" for f in ENTRY_FIELDS))
+        .order_by("le__earned_on", "le__id")
+    )
+    if not rows:
+        raise NotFound(_("The object does not exist or is outside your scope."))
+    entries = [engine.Entry(*values) for _exempt, *values in rows if values[0] is not None]
     result = engine.standing(
         rules,
-        [engine.Entry.from_model(e) for e in rows],
+        entries,
         cycle=cycle,
         as_of=as_of,
         upcoming=engine.upcoming_from_projects(rules, upcoming),
-        exempt=is_exempt(teacher.pk, as_of),
+        exempt=bool(rows[0][0]),
         probation=in_probation_cycle(teacher, rules, cycle),
     )
-    return result, rows
+    return result, entries
 
 
 def in_probation_cycle(teacher: Teacher, rules: Rules, cycle: int) -> bool:

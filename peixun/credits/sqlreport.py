@@ -66,10 +66,14 @@ def compile_standings(
     alias_cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in rules.aliases.items() if v in known)
     cat_expr = f"(CASE ct.category {alias_cases} ELSE ct.category END)" if alias_cases else "ct.category"
 
-    # Per-year source caps, per-cycle source caps, weights.
+    # Source caps apply to (category, source) pairs; everything else is summed straight.
+    capped_pairs = [(src.category, src.source_type, src) for src in rules.sources.values()]
+    capped_cond = (
+        " OR ".join(f"({cat_expr} = '{c}' AND ct.source_type = '{t}')" for c, t, _s in capped_pairs) or "1 = 0"
+    )
     ycap_cases, ccap_cases = [], []
-    for source in rules.sources.values():
-        cond = f"cat = '{source.category}' AND src = '{source.source_type}'"
+    for c, t, source in capped_pairs:
+        cond = f"cat = '{c}' AND src = '{t}'"
         if source.cap_per_year is not None:
             ycap_cases.append(f"WHEN {cond} AND amt > 0 THEN {_least('amt', _lit(source.cap_per_year))}")
         if source.cap_per_cycle is not None:
@@ -125,8 +129,12 @@ def compile_standings(
         yearly_cte = f""",
 yearly AS (
   SELECT teacher_id, COUNT(*) AS ok_years FROM (
-    SELECT teacher_id, yr, SUM(ycap_amt * {weight}) AS v FROM rows
-    WHERE cat IN ({cycle_list}) AND yr IN ({year_list}) GROUP BY teacher_id, yr
+    SELECT teacher_id, yr, SUM({ycap} * {weight}) AS v FROM (
+      SELECT ct.teacher_id, {cat_expr} AS cat, ct.source_type AS src, ct.school_year AS yr, SUM(ct.amount) AS amt
+      FROM credits_credittotal ct INNER JOIN t ON t.id = ct.teacher_id
+      WHERE ct.school_year IN ({year_list})
+      GROUP BY ct.teacher_id, {cat_expr}, ct.source_type, ct.school_year
+    ) b WHERE cat IN ({cycle_list}) GROUP BY teacher_id, yr
   ) y WHERE ROUND(v, 2) >= {_lit(rules.annual_minimum)} GROUP BY teacher_id
 )"""
         yearly_join = "LEFT JOIN yearly ON yearly.teacher_id = pt.teacher_id"
@@ -137,19 +145,28 @@ yearly AS (
 
     sql = f"""
 WITH t AS ({teacher_sql}),
-base AS (
-  SELECT ct.teacher_id, {cat_expr} AS cat, ct.source_type AS src, ct.school_year AS yr, SUM(ct.amount) AS amt
+agg AS (
+  SELECT ct.teacher_id, {cat_expr} AS cat,
+         SUM(CASE WHEN {capped_cond} THEN 0 ELSE ct.amount END) AS free,
+         SUM(CASE WHEN ct.source_type IN ({pace_list}) THEN ct.amount ELSE 0 END) AS pace
   FROM credits_credittotal ct INNER JOIN t ON t.id = ct.teacher_id
-  WHERE ct.school_year >= %s AND ct.school_year <= %s
-  GROUP BY ct.teacher_id, {cat_expr}, ct.source_type, ct.school_year
+  WHERE ct.school_year >= %s AND ct.school_year <= %s AND {cat_expr} IN ({known_list})
+  GROUP BY ct.teacher_id, {cat_expr}
 ),
-rows AS (SELECT teacher_id, cat, src, yr, amt, {ycap} AS ycap_amt FROM base WHERE cat IN ({known_list})),
-srcs AS (
-  SELECT teacher_id, cat, src, SUM(ycap_amt) AS v,
-         SUM(CASE WHEN src IN ({pace_list}) THEN amt ELSE 0 END) AS pace
-  FROM rows GROUP BY teacher_id, cat, src
+capped AS (
+  SELECT teacher_id, cat, SUM({ccap}) AS v FROM (
+    SELECT teacher_id, cat, src, SUM({ycap}) AS v FROM (
+      SELECT ct.teacher_id, {cat_expr} AS cat, ct.source_type AS src, ct.school_year AS yr, SUM(ct.amount) AS amt
+      FROM credits_credittotal ct INNER JOIN t ON t.id = ct.teacher_id
+      WHERE ct.school_year >= %s AND ct.school_year <= %s AND ({capped_cond})
+      GROUP BY ct.teacher_id, {cat_expr}, ct.source_type, ct.school_year
+    ) y GROUP BY teacher_id, cat, src
+  ) s GROUP BY teacher_id, cat
 ),
-cats AS (SELECT teacher_id, cat, SUM({ccap}) AS raw, SUM(pace) AS pace FROM srcs GROUP BY teacher_id, cat),
+cats AS (
+  SELECT agg.teacher_id, agg.cat, agg.free + COALESCE(capped.v, 0) AS raw, agg.pace
+  FROM agg LEFT JOIN capped ON capped.teacher_id = agg.teacher_id AND capped.cat = agg.cat
+),
 cv AS (SELECT teacher_id, cat, ROUND({capped_cat}, 2) AS counted, ROUND({proj_cap}, 2) AS projected FROM cats){yearly_cte},
 pt AS (
   SELECT t.id AS teacher_id, t.region_id AS region_id, {", ".join(per_cat)}
@@ -167,7 +184,7 @@ FROM pt {yearly_join}
 """
     return Compiled(
         sql=sql,
-        params=[*teacher_params, years[0], years[-1], *exempt_params],
+        params=[*teacher_params, years[0], years[-1], years[0], years[-1], *exempt_params],
         categories=[c.code for c in cycle_cats],
     )
 

@@ -25,7 +25,7 @@ from .forms import (
     PolicyEditForm,
     ReviewForm,
 )
-from .models import DegreeOffset, FloorProgramme, Policy, ReviewStatus
+from .models import DegreeOffset, FloorProgramme, Policy, ReviewStatus, SourceType
 
 
 def _chart_data(standing) -> dict:
@@ -62,8 +62,16 @@ def _credit_page(request, teacher, *, own: bool):
                 return redirect("credits:teacher_credits", pk=teacher.pk)
             except DomainError as exc:
                 adjust_form.add_domain_error(exc)
-    by_id = {e.pk: e for e in rows}
-    explained = [(by_id.get(x.entry.id), x) for x in standing.explanations]
+    from peixun.catalog.models import Project
+
+    projects = dict(
+        Project.objects.filter(pk__in={e.project_id for e in rows if e.project_id}).values_list("pk", "name")
+    )
+    sources = dict(SourceType.choices)
+    explained = [
+        (sources.get(x.entry.source_type, x.entry.source_type), x, projects.get(x.entry.project_id, ""))
+        for x in standing.explanations
+    ]
     return render(
         request,
         "credits/teacher_credits.html",

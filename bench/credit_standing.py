@@ -1,0 +1,212 @@
+#!/usr/bin/env python
+"""Benchmark (not a test): credit standings at national scale on PostgreSQL.
+
+Creates its own database (dropped at the end unless --keep), builds N teachers (default
+600,000 in 30,000 schools and 100 counties) with ~17 ledger entries each (~10M), then times
+
+  (a) the province-wide standing report by county and category (``reports.region_report``:
+      statuses after caps, interchange, projection, exemptions) against a raw SQL
+      ``GROUP BY county, category`` over the ledger;
+  (b) one teacher's credit page data (``selectors.teacher_standing``: ledger rows, policy,
+      exemption, engine with explanations) against a raw single-teacher SELECT of the ledger,
+
+and prints each ratio (target ≤ 2).
+
+    .venv/bin/python bench/credit_standing.py [--teachers 600000] [--keep] [--pg postgres://postgres@127.0.0.1:5432]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DB = "peixun_bench_credits"
+
+
+def timed(fn, repeat: int) -> float:
+    fn()  # warm up
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def build_province(n_teachers: int, rng: random.Random) -> list[int]:
+    """Regions, schools and teachers by COPY (the roster's seed_scale does the same with more fields)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from peixun.orgs.models import Region
+
+    now = timezone.now()
+    province = Region.objects.create(name="示范省", code="990000", level="province")
+    counties = []
+    for c in range(10):
+        city = Region.objects.create(name=f"第{c + 1}市", code=f"99{c + 1:02d}00", level="city", parent=province)
+        for k in range(10):
+            counties.append(
+                Region.objects.create(
+                    name=f"第{c + 1}市{k + 1}区", code=f"99{c + 1:02d}{k + 1:02d}", level="county", parent=city
+                )
+            )
+    n_schools = max(1, n_teachers // 20)
+    with connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY orgs_school (code, name, county_id, city_id, stages, is_rural, is_remote, address, is_active, created_at) FROM STDIN"
+        ) as copy:
+            for i in range(n_schools):
+                county = counties[i % len(counties)]
+                copy.write_row(
+                    (
+                        f"B{i:07d}",
+                        f"第{i}学校",
+                        county.pk,
+                        county.parent_id,
+                        ",primary,",
+                        i % 3 == 0,
+                        False,
+                        "",
+                        True,
+                        now,
+                    )
+                )
+        cursor.execute("SELECT id FROM orgs_school ORDER BY id")
+        school_ids = [r[0] for r in cursor.fetchall()]
+        with cursor.copy(
+            "COPY roster_teacher (national_id, name, former_name, gender, birth_date, ethnicity, political_status, staff_source,"
+            " staff_category, on_establishment, employment_form, contract, education, title, stage, subject, school_id, status,"
+            " phone, post, remarks, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for i in range(n_teachers):
+                copy.write_row(
+                    (
+                        f"99{i:016d}",
+                        f"教师{i}",
+                        "",
+                        "F",
+                        date(1980, 1, 1),
+                        "",
+                        "",
+                        "",
+                        "",
+                        True,
+                        "",
+                        "",
+                        "",
+                        "intermediate",
+                        "primary",
+                        "math",
+                        school_ids[i % len(school_ids)],
+                        "active",
+                        "",
+                        "teacher",
+                        "",
+                        now,
+                        now,
+                    )
+                )
+        cursor.execute("ANALYZE orgs_school; ANALYZE roster_teacher")
+        cursor.execute("SELECT id FROM roster_teacher ORDER BY id")
+        return [r[0] for r in cursor.fetchall()], province
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--teachers", type=int, default=600_000)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--pg", default=os.environ.get("PG_SERVER", "postgres://postgres@127.0.0.1:5432"))
+    args = parser.parse_args()
+
+    import psycopg
+
+    admin = psycopg.connect(f"{args.pg}/postgres", autocommit=True)
+    admin.execute(f"DROP DATABASE IF EXISTS {DB}")
+    admin.execute(f"CREATE DATABASE {DB}")
+    os.environ["DATABASE_URL"] = f"{args.pg}/{DB}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peixun.settings")
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+
+        call_command("migrate", verbosity=0)
+        from peixun.accounts.models import RoleGrant, User
+        from peixun.core.demodata import DemoContext
+        from peixun.core.scopes import Actor
+        from peixun.credits import reports, scale, selectors
+        from peixun.roster.models import Teacher
+
+        rng = random.Random(20240307)
+        t0 = time.perf_counter()
+        teacher_ids, province = build_province(args.teachers, rng)
+        ctx = DemoContext(rng=rng, today=date.today(), scale="bench")
+        ctx.data.update(province=province, teacher_ids=teacher_ids)
+        entries = scale.seed_scale(ctx)
+        print(f"built {len(teacher_ids):,} teachers and {entries:,} ledger entries in {time.perf_counter() - t0:.0f} s")
+
+        user = User.objects.create(username="bench_province")
+        actor = Actor.from_grant(RoleGrant.objects.create(user=user, role="province", region=province))
+        rules = selectors.active_rules()
+        cursor = connection.cursor()
+
+        def report():
+            return reports.region_report(actor=actor, rules=rules, by="county")
+
+        def baseline_report():
+            cursor.execute(
+                "SELECT s.county_id, l.category, SUM(l.amount) FROM credits_ledgerentry l"
+                " JOIN roster_teacher t ON t.id = l.teacher_id JOIN orgs_school s ON s.id = t.school_id"
+                " GROUP BY s.county_id, l.category"
+            )
+            return cursor.fetchall()
+
+        result = report()
+        assert sum(r["teachers"] + r["exempt"] for r in result["rows"]) == len(teacher_ids)
+        a_ours, a_base = timed(report, 3), timed(baseline_report, 3)
+
+        sample = rng.sample(teacher_ids, 50)
+        teachers = {t.pk: t for t in Teacher.objects.filter(pk__in=sample)}
+        pages = iter(range(10**9))
+
+        def page():
+            tid = sample[next(pages) % len(sample)]
+            return selectors.teacher_standing(actor=actor, teacher=teachers[tid], rules=rules)
+
+        def baseline_page():
+            tid = sample[next(pages) % len(sample)]
+            cursor.execute("SELECT * FROM credits_ledgerentry WHERE teacher_id = %s", [tid])
+            return cursor.fetchall()
+
+        b_ours, b_base = timed(page, 50), timed(baseline_page, 50)
+        print(
+            f"(a) province report by county and category: {a_ours * 1000:8.1f} ms  baseline GROUP BY {a_base * 1000:8.1f} ms  ratio {a_ours / a_base:.2f}"
+        )
+        print(
+            f"(b) one teacher's credit page data:        {b_ours * 1000:8.2f} ms  baseline SELECT   {b_base * 1000:8.2f} ms  ratio {b_ours / b_base:.2f}"
+        )
+        print("targets: ratio ≤ 2 each")
+        connection.close()
+    finally:
+        if not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            admin.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        admin.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
