@@ -140,6 +140,31 @@ def _dec(value, what: str, *, allow_none: bool = False) -> Decimal | None:
     return result
 
 
+def level_label(code: str) -> str:
+    """A readable label for a sub-category / level code (levels, school-based forms, items)."""
+    from django.utils.translation import gettext_lazy
+
+    from peixun.core.choices import TrainingLevel
+
+    labels = {
+        **dict(TrainingLevel.choices),
+        "school_training": gettext_lazy("School-based training"),
+        "school_research": gettext_lazy("School-based teaching research"),
+        "workshop": gettext_lazy("Workshop / studio"),
+        "other": gettext_lazy("Other school form"),
+        "item": gettext_lazy("Listening, open lessons, lectures"),
+        "floor": gettext_lazy("Floor training"),
+        "practical": gettext_lazy("Practical"),
+        "theory": gettext_lazy("Theory"),
+        "junior_college": gettext_lazy("Junior college"),
+        "bachelor": gettext_lazy("Bachelor"),
+        "master": gettext_lazy("Master"),
+        "doctor": gettext_lazy("Doctorate"),
+        "": gettext_lazy("Unspecified"),
+    }
+    return str(labels.get(code, code))
+
+
 def category_label(code: str) -> str:
     labels = dict(CreditCategory.choices)
     return str(labels.get(code, code))

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from peixun.core.decorators import actor_required, roles_required
 from peixun.core.errors import DomainError
-from peixun.core.exports import xlsx_response
+from peixun.core.exports import export_or_job
 from peixun.core.lists import paginate
 from peixun.core.roles import Role
 from peixun.core.scopes import can, require
@@ -15,7 +15,7 @@ from peixun.orgs.selectors import counties
 from peixun.roster.models import Teacher
 from peixun.roster.selectors import teacher_get
 
-from . import reports, selectors, services
+from . import exports, reports, selectors, services
 from .forms import (
     AdjustmentForm,
     DegreeApplyForm,
@@ -26,6 +26,7 @@ from .forms import (
     ReviewForm,
 )
 from .models import DegreeOffset, FloorProgramme, Policy, ReviewStatus, SourceType
+from .policy import level_label
 
 
 def _chart_data(standing) -> dict:
@@ -68,6 +69,8 @@ def _credit_page(request, teacher, *, own: bool):
         Project.objects.filter(pk__in={e.project_id for e in rows if e.project_id}).values_list("pk", "name")
     )
     sources = dict(SourceType.choices)
+    for c in standing.categories:
+        c.level_items = [(level_label(k), v) for k, v in sorted(c.levels.items(), key=lambda kv: -kv[1])]
     explained = [
         (sources.get(x.entry.source_type, x.entry.source_type), x, projects.get(x.entry.project_id, ""))
         for x in standing.explanations
@@ -103,30 +106,22 @@ def teacher_credits(request, pk):
     return _credit_page(request, teacher, own=request.actor.teacher_id == teacher.pk)
 
 
-STATUS_FILTERS = {"": None, "compliant": "compliant", "at_risk": "at_risk", "on_track": "on_track", "exempt": "exempt"}
-
-
 @actor_required
 def standing_list(request):
     actor = request.actor
     require(actor, "credits.standing.view")
-    county_id = request.GET.get("county") or None
-    school_id = request.GET.get("school") or None
-    qs = selectors.standing_teachers(actor=actor, school_id=school_id, county_id=county_id)
-    query = request.GET.get("q", "").strip()
-    if query:
-        qs = qs.filter(name__icontains=query)
-    rules = selectors.active_rules()
-    status = request.GET.get("status", "")
-    if status in ("compliant", "at_risk", "on_track", "exempt"):
-        wanted = reports.teacher_ids_with_status(qs, rules=rules, status=status)
-        qs = qs.filter(pk__in=wanted)
+    params = {k: request.GET.get(k, "") for k in ("q", "county", "school", "status")}
     if request.GET.get("export"):
-        return _standing_export(qs, rules)
+        return export_or_job(request, "credits.standings", params)
+    qs = exports.standing_queryset(actor, params)
+    rules = selectors.active_rules()
     state = paginate(request, qs)
     standings = selectors.standings_for([t.pk for t in state.rows], rules=rules)
     rows = [(t, standings[t.pk]) for t in state.rows]
-    summary = reports.scope_summary(qs, rules=rules)
+    base = selectors.standing_teachers(
+        actor=actor, school_id=params["school"] or None, county_id=params["county"] or None
+    )
+    summary = reports.scope_summary(base, rules=rules)
     return render(
         request,
         "credits/standing_list.html",
@@ -136,54 +131,20 @@ def standing_list(request):
             "rules": rules,
             "summary": summary,
             "counties": counties(actor=actor) if actor.region else [],
-            "status": status,
+            "status": params["status"],
             "category_codes": [c for c in rules.categories if not c.separate],
         },
     )
-
-
-def _standing_export(qs, rules):
-    cats = [c for c in rules.categories if not c.separate]
-    headers = [_("Name"), _("School"), _("County")]
-    for c in cats:
-        headers += [
-            _("%(category)s counted") % {"category": c.label},
-            _("%(category)s missing") % {"category": c.label},
-        ]
-    headers += [_("Status")]
-
-    def rows():
-        ids = list(qs.values_list("pk", flat=True))
-        teachers = {t.pk: t for t in qs}
-        for i in range(0, len(ids), 2000):
-            part = ids[i : i + 2000]
-            standings = selectors.standings_for(part, rules=rules)
-            for tid in part:
-                t, s = teachers[tid], standings[tid]
-                row = [t.name, t.school.name, t.school.county.name]
-                for c in cats:
-                    cs = s.category(c.code)
-                    row += [cs.counted, cs.missing]
-                row.append(reports.status_label(s))
-                yield row
-
-    return xlsx_response(_("credit-standings"), headers, rows())
 
 
 @actor_required
 def region_report(request):
     actor = request.actor
     require(actor, "credits.standing.view")
+    if request.GET.get("export"):
+        return export_or_job(request, "credits.report", {})
     rules = selectors.active_rules()
     data = reports.region_report(actor=actor, rules=rules)
-    if request.GET.get("export"):
-        headers = [_("Region"), _("Teachers"), _("Exempt"), _("Compliant"), _("On track"), _("At risk")]
-        headers += [_("%(category)s average counted") % {"category": c["label"]} for c in data["categories"]]
-        rows = (
-            [r["name"], r["teachers"], r["exempt"], r["compliant"], r["on_track"], r["at_risk"], *r["averages"]]
-            for r in data["rows"]
-        )
-        return xlsx_response(_("credit-report"), headers, rows)
     return render(request, "credits/region_report.html", {"data": data, "rules": rules})
 
 

@@ -238,3 +238,19 @@ def test_degree_certificate_served_only_in_scope(client, policy, county, other_c
     assert client.get(url).status_code == 200
     client.force_login(make_actor(Role.COUNTY, region=other_county).user)
     assert client.get(url).status_code == 404
+
+
+def test_standings_export_is_scoped(client, policy, county, school, other_school):
+    import io
+
+    from openpyxl import load_workbook
+
+    mine = TeacherFactory(school=school)
+    TeacherFactory(school=other_school)
+    post_credit(mine, "5")
+    client.force_login(make_actor(Role.COUNTY, region=county).user)
+    response = client.get(reverse("credits:standing_list") + "?export=1")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    assert rows[0][0] == "姓名" and [r[0] for r in rows[1:]] == [mine.name]
+    assert "5.00" in str(rows[1][3]) or rows[1][3] == 5
