@@ -231,7 +231,6 @@ ACTIONS: dict[str, set[str]] = {
     "schoolbased.plan.review": {Role.COUNTY},
     "schoolbased.record.edit": {Role.SCHOOL},
     "schoolbased.record.approve": {Role.SCHOOL},
-    "schoolbased.record.view_own": {Role.TEACHER},
     "orders.order.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.INSTITUTION, Role.MONITOR},
     "orders.order.manage": {Role.COUNTY},  # post, edit, cancel its own orders
     "orders.board.view": {Role.PROVINCE, Role.CITY, Role.MONITOR},  # every county's orders and coverage

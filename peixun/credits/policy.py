@@ -24,6 +24,7 @@ A policy's ``data`` (JSON) has these keys; amounts are strings so Decimal round-
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -122,6 +123,20 @@ PRESETS = {"A": PRESET_A, "B": PRESET_B}
 
 def preset_data(name: str) -> dict:
     return copy.deepcopy(PRESETS[name])
+
+
+CODE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+
+
+def _code(value, what: str) -> str:
+    """Codes end up in compiled SQL (sqlreport): only lower-case letters, digits and underscores."""
+    value = str(value or "").strip()
+    if not CODE.match(value):
+        raise InvalidInput(
+            _("Invalid code in the policy (lower-case letters, digits, underscores): %(what)s") % {"what": what},
+            details={"field": "data"},
+        )
+    return value
 
 
 def _dec(value, what: str, *, allow_none: bool = False) -> Decimal | None:
@@ -247,8 +262,8 @@ class Rules:
         categories = []
         seen = set()
         for raw in data.get("categories") or []:
-            code = str(raw.get("code") or "").strip()
-            if not code or code in seen:
+            code = _code(raw.get("code"), "category")
+            if code in seen:
                 raise InvalidInput(_("Every category needs a unique code."), details={"field": "data"})
             seen.add(code)
             categories.append(
@@ -273,6 +288,7 @@ class Rules:
             interchange.append(group)
         sources = {}
         for source_type, raw in (data.get("sources") or {}).items():
+            source_type = _code(source_type, "source")
             category = str(raw.get("category") or "")
             if category not in seen:
                 raise InvalidInput(_("A source cap names an unknown category."), details={"field": "data"})
@@ -305,7 +321,7 @@ class Rules:
             raise InvalidInput(_("The online share is a fraction between 0 and 1."), details={"field": "data"})
         sb = data.get("schoolbased") or {}
         sb_category = str(sb.get("category") or categories[0].code)
-        aliases = {str(k): str(v) for k, v in (data.get("aliases") or {}).items()}
+        aliases = {_code(k, "alias"): _code(v, "alias") for k, v in (data.get("aliases") or {}).items()}
         return cls(
             scheme=str(data.get("scheme") or ""),
             start_year=start_year,

@@ -25,7 +25,7 @@ from .forms import (
     PolicyEditForm,
     ReviewForm,
 )
-from .models import DegreeOffset, FloorProgramme, Policy, ReviewStatus, SourceType
+from .models import FloorProgramme, Policy, ReviewStatus, SourceType
 from .policy import level_label
 
 
@@ -377,6 +377,3 @@ def floor_detail(request, pk):
             "Status": FloorProgramme.Status,
         },
     )
-
-
-__all__ = ["DegreeOffset"]

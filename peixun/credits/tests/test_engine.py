@@ -357,3 +357,16 @@ def test_policy_validation_messages_are_chinese():
 def test_pace_factor_bounds():
     assert engine.pace_factor(D(1)) == 0
     assert engine.pace_factor(D("0.01")) == D("4.000000")
+
+
+def test_policy_codes_cannot_smuggle_sql():
+    from peixun.core.errors import InvalidInput
+
+    data = preset_data("A")
+    data["categories"][0]["code"] = "tongchou' OR 1=1 --"
+    with pytest.raises(InvalidInput):
+        Rules.from_data(data)
+    data = preset_data("A")
+    data["aliases"] = {"x'; DROP TABLE y; --": "tongchou"}
+    with pytest.raises(InvalidInput):
+        Rules.from_data(data)
