@@ -122,6 +122,7 @@ TERM_SETTINGS = (
 def term_update(*, actor: Actor, term: Term, **data) -> Term:
     """The province edits a term's settings (name, selection mode, limits, schedule lead days)."""
     require(actor, "terms.term.manage")
+    _check_settings(data)
     term = Term.objects.select_for_update().get(pk=term.pk)
     before = {key: getattr(term, key) for key in data}
     if "name" in data:
@@ -134,7 +135,6 @@ def term_update(*, actor: Actor, term: Term, **data) -> Term:
             raise InvalidInput(
                 _("The code is at most 20 and the name at most 40 characters."), details={"field": "name"}
             )
-    _check_settings(data)
     for key, value in data.items():
         setattr(term, key, value)
     term.save()
