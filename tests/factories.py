@@ -147,6 +147,7 @@ class TermFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Term
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"T{n:03d}")
     name = factory.Sequence(lambda n: f"测试学期{n}")

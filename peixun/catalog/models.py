@@ -6,10 +6,13 @@ target_stages, target_subjects, target_regions, rural_only, is_order_project, re
 ProjectClass.{project, starts_on, ends_on, capacity, seats_taken, waitlist_enabled}.
 """
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from peixun.core.choices import (
@@ -49,6 +52,8 @@ class RegionCap(models.Model):
     limit = models.PositiveSmallIntegerField(_("local project cap"))
 
     class Meta:
+        verbose_name = _("regional project cap")
+        verbose_name_plural = _("regional project caps")
         constraints = [models.UniqueConstraint(fields=["term", "region"], name="regioncap_unique")]
 
 
@@ -62,9 +67,16 @@ class CreditRule(models.Model):
     level = models.CharField(_("training level"), max_length=12, choices=TrainingLevel.choices)
     format = models.CharField(_("format"), max_length=8, choices=TrainingFormat.choices, blank=True)
     hours_per_credit = models.DecimalField(_("hours per credit"), max_digits=5, decimal_places=2)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["category", "level", "format"], name="creditrule_unique")]
+        ordering = ["category", "level", "format"]
+        verbose_name = _("credit conversion rule")
+        verbose_name_plural = _("credit conversion rules")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "level", "format"], name="creditrule_unique"),
+            models.CheckConstraint(name="creditrule_positive", condition=models.Q(hours_per_credit__gt=0)),
+        ]
 
 
 class StaffMember(models.Model):
@@ -89,6 +101,10 @@ class StaffMember(models.Model):
     @property
     def specialty_list(self) -> list[str]:
         return split_codes(self.specialty)
+
+    @property
+    def specialty_labels(self) -> str:
+        return labels(SubjectCategory, self.specialty)
 
 
 class Lecturer(models.Model):
@@ -259,6 +275,8 @@ class ProjectClass(models.Model):
     waitlist_enabled = models.BooleanField(_("keeps a waitlist"), default=True)
     schedule = models.TextField(_("detailed schedule"), blank=True)
     schedule_published_at = models.DateTimeField(_("schedule published"), null=True, blank=True)
+    # Recorded when the schedule is first published: was it later than Term.schedule_lead_days before the start?
+    schedule_published_late = models.BooleanField(_("schedule published late"), default=False)
 
     class Meta:
         ordering = ["project_id", "number"]
@@ -279,6 +297,19 @@ class ProjectClass(models.Model):
     def seats_left(self) -> int:
         return max(self.capacity - self.seats_taken, 0)
 
+    @property
+    def schedule_deadline(self) -> date:
+        """The last day the detailed schedule may be published (Term.schedule_lead_days before the start)."""
+        return self.starts_on - timedelta(days=self.project.term.schedule_lead_days)
+
+    def schedule_days_left(self, today: date | None = None) -> int:
+        return (self.schedule_deadline - (today or timezone.localdate())).days
+
+    def schedule_is_late(self, today: date | None = None) -> bool:
+        if self.schedule_published_at is not None:
+            return timezone.localdate(self.schedule_published_at) > self.schedule_deadline
+        return (today or timezone.localdate()) > self.schedule_deadline
+
 
 class LecturerCheck(models.Model):
     """A reviewer's random check that a lecturer really agreed to teach (专家抽查)."""
@@ -296,6 +327,15 @@ class LecturerCheck(models.Model):
     result = models.CharField(_("result"), max_length=16, choices=Result.choices, default=Result.PENDING)
     note = models.CharField(_("note"), max_length=300, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["drawn_at", "id"]
+        verbose_name = _("lecturer check")
+        verbose_name_plural = _("lecturer checks")
+        constraints = [models.UniqueConstraint(fields=["project", "lecturer"], name="lecturercheck_unique")]
 
 
 class ChangeRequest(models.Model):
@@ -314,6 +354,14 @@ class ChangeRequest(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="change_requests")
+    project_class = models.ForeignKey(
+        ProjectClass,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="change_requests",
+        verbose_name=_("class"),
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     reason = models.TextField(_("reason"))
     proposed = models.JSONField(_("proposed values"), default=dict)
@@ -329,4 +377,73 @@ class ChangeRequest(models.Model):
     decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
 
     class Meta:
-        ordering = ["-requested_at"]
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+
+    @property
+    def summary(self) -> str:
+        """What changes, in words (for lists, notifications and the change log)."""
+        new, old = self.proposed or {}, self.previous or {}
+        if self.kind == self.Kind.FORMAT:
+            fmt = dict(TrainingFormat.choices)
+            return gettext("%(old)s → %(new)s (offline %(offline)s, online %(online)s hours)") % {
+                "old": fmt.get(old.get("format"), old.get("format", "")),
+                "new": fmt.get(new.get("format"), new.get("format", "")),
+                "offline": new.get("hours_offline", ""),
+                "online": new.get("hours_online", ""),
+            }
+        if self.kind == self.Kind.DATES:
+            return f"{old.get('starts_on')}–{old.get('ends_on')} → {new.get('starts_on')}–{new.get('ends_on')}"
+        if self.kind == self.Kind.PLACE:
+            return f"{old.get('place')} → {new.get('place')}"
+        if self.kind == self.Kind.LECTURERS:
+            added = [f"+{a.get('name')}（{a.get('organisation')}）" for a in new.get("add") or []]
+            removed = [f"−{name}" for name in new.get("remove_names") or []]
+            return " ".join(added + removed)
+        return new.get("description", "")
+
+
+class ProjectEvent(models.Model):
+    """The project's readable timeline (the audit log is the auditors'); also the province's change log."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Edited")
+        SUBMITTED = "submitted", _("Submitted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        RETURNED = "returned", _("Returned")
+        APPROVED = "approved", _("Approved")
+        PUBLISHED = "published", _("Published")
+        STARTED = "started", _("Training started")
+        FINISHED = "finished", _("Finished")
+        SCHEDULE = "schedule", _("Schedule published")
+        CHANGE_REQUESTED = "change_requested", _("Change requested")
+        CHANGE_APPROVED = "change_approved", _("Change approved")
+        CHANGE_REJECTED = "change_rejected", _("Change rejected")
+        CREDITS_CORRECTED = "credits_corrected", _("Credit attributes corrected")
+        DELETED = "deleted", _("Deleted")
+
+    # Events after publication: what the province's per-institution change log lists.
+    CHANGE_LOG_KINDS = (
+        Kind.CHANGE_REQUESTED,
+        Kind.CHANGE_APPROVED,
+        Kind.CHANGE_REJECTED,
+        Kind.CREDITS_CORRECTED,
+        Kind.DELETED,
+    )
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices, db_index=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("project event")
+        verbose_name_plural = _("project events")

@@ -166,6 +166,22 @@ SCOPES: dict[str, ScopePaths] = {
     "orders.order": ScopePaths(region=_paths("county"), institution=_paths("recipients__institution")),
     "orders.orderrecipient": ScopePaths(region=_paths("order__county"), institution=_paths("institution")),
     "orders.orderresponse": ScopePaths(region=_paths("order__county"), institution=_paths("institution")),
+    # Terms and their windows are the same for everyone.
+    "terms.term": ScopePaths(public=Q()),
+    "terms.window": ScopePaths(public=Q()),
+    "terms.windowextension": ScopePaths(public=Q()),
+    "catalog.quota": ScopePaths(institution=_paths("institution")),
+    "catalog.regioncap": ScopePaths(region=_paths("region")),
+    "catalog.creditrule": ScopePaths(public=Q()),
+    "catalog.staffmember": ScopePaths(institution=_paths("institution")),
+    "catalog.lecturer": ScopePaths(
+        institution=_paths("created_by_institution", "projects__institution"),
+        roles=frozenset({Role.CITY, Role.COUNTY, Role.EXPERT}),
+        distinct=True,
+    ),
+    "catalog.lecturercheck": ScopePaths(region=_paths("project__region"), institution=_paths("project__institution")),
+    "catalog.changerequest": ScopePaths(region=_paths("project__region"), institution=_paths("project__institution")),
+    "catalog.projectevent": ScopePaths(region=_paths("project__region"), institution=_paths("project__institution")),
 }
 
 # action -> roles allowed to perform it (the object, if any, must also be in scope).
@@ -237,6 +253,30 @@ ACTIONS: dict[str, set[str]] = {
     "orders.list.publish": {Role.PROVINCE},  # publish the order list, remind counties below the minimum
     "orders.response.manage": {Role.INSTITUTION},  # respond, submit, withdraw, formally apply
     "orders.response.select": {Role.COUNTY},  # compare and choose; review and publish the order project
+    # Projects: the institution applies; the responsible bureau (by 培训层次) reviews and publishes.
+    "catalog.project.apply": {Role.INSTITUTION},  # create, edit, submit, withdraw, classes, lecturers
+    "catalog.project.run": {Role.INSTITUTION},  # schedules, start / finish, change requests
+    "catalog.project.review": {Role.PROVINCE, Role.CITY, Role.COUNTY},  # approve, return, publish
+    "catalog.project.manage_list": {
+        Role.INSTITUTION,
+        Role.INSTITUTION_REVIEWER,
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
+        Role.EXPERT,
+        Role.MONITOR,
+    },
+    "catalog.project.delete": {Role.PROVINCE, Role.CITY, Role.COUNTY},  # the advanced panel's soft delete
+    "catalog.project.correct_credits": {Role.PROVINCE, Role.CITY, Role.COUNTY},
+    "catalog.change.decide": {Role.PROVINCE, Role.CITY, Role.COUNTY},
+    "catalog.changelog.view": {Role.PROVINCE, Role.MONITOR},
+    "catalog.staff.manage": {Role.INSTITUTION},
+    "catalog.lecturer.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.EXPERT, Role.MONITOR, Role.INSTITUTION},
+    "catalog.lecturer.sample": {Role.EXPERT, Role.PROVINCE, Role.CITY, Role.COUNTY},
+    "catalog.quota.view": {Role.PROVINCE, Role.MONITOR, Role.INSTITUTION},
+    "catalog.quota.manage": {Role.PROVINCE},
+    "catalog.regioncap.manage": {Role.PROVINCE, Role.CITY, Role.COUNTY},
+    "catalog.creditrule.manage": {Role.PROVINCE},
 }
 
 

@@ -1,3 +1,173 @@
-from ninja import Router
+"""Terms and their windows: read by everyone, managed by the province."""
+
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from peixun.core.api_types import Id
+from peixun.core.errors import NotFound
+from peixun.core.scopes import get_visible
+
+from . import selectors, services
+from .models import Term, Window
+from .windows import current_term, states
 
 router = Router(tags=["terms"])
+
+
+class WindowOut(Schema):
+    id: int
+    kind: str
+    label: str
+    starts_at: datetime
+    ends_at: datetime
+    is_open: bool
+    is_upcoming: bool
+
+
+class TermOut(Schema):
+    id: int
+    code: str
+    name: str
+    selection_mode: str
+    per_teacher_limit: int
+    school_share_cap: int | None
+    order_projects_use_quota: bool
+    min_orders_per_county: int
+    schedule_lead_days: int
+    windows: list[WindowOut]
+
+    @staticmethod
+    def resolve_windows(obj):
+        return [
+            WindowOut(
+                id=s.window.pk,
+                kind=s.window.kind,
+                label=s.label,
+                starts_at=s.window.starts_at,
+                ends_at=s.window.ends_at,
+                is_open=s.is_open,
+                is_upcoming=s.is_upcoming,
+            )
+            for s in states(obj)
+        ]
+
+
+class TermIn(Schema):
+    code: str
+    name: str
+    year: int
+    selection_mode: str = Term.SelectionMode.FIRST_COME
+    per_teacher_limit: int = 3
+    schedule_lead_days: int = 5
+
+
+class TermUpdate(Schema):
+    name: str | None = None
+    selection_mode: str | None = None
+    per_teacher_limit: int | None = None
+    school_share_cap: int | None = None
+    order_projects_use_quota: bool | None = None
+    min_orders_per_county: int | None = None
+    schedule_lead_days: int | None = None
+
+
+class WindowIn(Schema):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ExtendIn(Schema):
+    new_ends_at: datetime
+    reason: str
+
+
+class ExtensionOut(Schema):
+    id: int
+    window_id: Id
+    kind: str
+    old_ends_at: datetime
+    new_ends_at: datetime
+    reason: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_kind(obj):
+        return obj.window.kind
+
+
+@router.get("/terms", response=list[TermOut], summary="学期列表（含各时间窗口）")
+@paginate(LimitOffsetPagination)
+def terms(request):
+    return selectors.term_list(actor=request.actor).prefetch_related("windows")
+
+
+@router.get("/terms/current", response=TermOut, summary="当前学期")
+def term_current(request):
+    term = current_term()
+    if term is None:
+        raise NotFound(_("No term has been set up yet."))
+    return term
+
+
+@router.get("/terms/{term_id}", response=TermOut, summary="学期详情")
+def term_detail(request, term_id: Id):
+    return selectors.term_get(actor=request.actor, term_id=term_id)
+
+
+@router.post("/terms", response={201: TermOut}, summary="按2024年上半年预设新建学期（省级）")
+def term_create(request, payload: TermIn):
+    data = payload.dict()
+    term = services.term_create_from_preset(
+        actor=request.actor, code=data.pop("code"), name=data.pop("name"), year=data.pop("year"), **data
+    )
+    return 201, selectors.term_get(actor=request.actor, term_id=term.pk)
+
+
+@router.put("/terms/{term_id}", response=TermOut, summary="修改学期设置（省级）")
+def term_update(request, term_id: Id, payload: TermUpdate):
+    term = selectors.term_get(actor=request.actor, term_id=term_id)
+    services.term_update(actor=request.actor, term=term, **payload.dict(exclude_unset=True))
+    return selectors.term_get(actor=request.actor, term_id=term_id)
+
+
+@router.put("/terms/{term_id}/windows/{kind}", response=WindowOut, summary="设置时间窗口（省级）")
+def window_set(request, term_id: Id, kind: str, payload: WindowIn):
+    term = selectors.term_get(actor=request.actor, term_id=term_id)
+    window = services.window_set(
+        actor=request.actor, term=term, kind=kind, starts_at=payload.starts_at, ends_at=payload.ends_at
+    )
+    return _window_out(window)
+
+
+@router.post("/windows/{window_id}/extend", response=WindowOut, summary="延长时间窗口（附理由，记入审计日志）")
+def window_extend(request, window_id: Id, payload: ExtendIn):
+    window = get_visible(request.actor, Window.objects.select_related("term"), pk=window_id)
+    window = services.window_extend(
+        actor=request.actor, window=window, new_ends_at=payload.new_ends_at, reason=payload.reason
+    )
+    return _window_out(window)
+
+
+@router.get("/terms/{term_id}/extensions", response=list[ExtensionOut], summary="窗口延长记录")
+@paginate(LimitOffsetPagination)
+def extensions(request, term_id: Id):
+    term = selectors.term_get(actor=request.actor, term_id=term_id)
+    return selectors.extensions(actor=request.actor, term=term)
+
+
+def _window_out(window: Window) -> WindowOut:
+    from django.utils import timezone
+
+    now = timezone.now()
+    return WindowOut(
+        id=window.pk,
+        kind=window.kind,
+        label=str(window.get_kind_display()),
+        starts_at=window.starts_at,
+        ends_at=window.ends_at,
+        is_open=window.starts_at <= now < window.ends_at,
+        is_upcoming=now < window.starts_at,
+    )

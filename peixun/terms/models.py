@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -75,6 +78,12 @@ class Window(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} · {self.get_kind_display()}"
+
+    @property
+    def last_minute(self):
+        """For display: a window closing at 00:00 is shown as closing at 23:59 the day before."""
+        local = timezone.localtime(self.ends_at)
+        return self.ends_at - timedelta(minutes=1) if (local.hour, local.minute) == (0, 0) else self.ends_at
 
 
 class WindowExtension(models.Model):

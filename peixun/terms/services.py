@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from peixun.core.audit import audit_record
 from peixun.core.errors import Conflict, InvalidInput
@@ -23,6 +24,11 @@ def term_create_from_preset(*, actor: Actor | None, code: str, name: str, year: 
     code, name = (code or "").strip(), (name or "").strip()
     if not code or not name:
         raise InvalidInput(_("Enter the term's code and name."), details={"field": "name"})
+    if len(code) > 20 or len(name) > 40:
+        raise InvalidInput(_("The code is at most 20 and the name at most 40 characters."), details={"field": "name"})
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise InvalidInput(_("Enter a year from 2000 to 2100."), details={"field": "year"})
+    _check_settings(settings)
     try:
         with transaction.atomic():
             term = Term.objects.create(code=code, name=name, **settings)
@@ -58,7 +64,7 @@ def window_extend(*, actor: Actor, window: Window, new_ends_at: datetime, reason
     """Authorised officers push a window's close later, with a reason (audited)."""
     require(actor, "terms.window.extend")
     reason = (reason or "").strip()
-    if not reason:
+    if not reason or len(reason) > 300:
         raise InvalidInput(_("Give the reason for the extension."), details={"field": "reason"})
     window = Window.objects.select_for_update().get(pk=window.pk)
     if new_ends_at <= window.ends_at:
@@ -75,3 +81,62 @@ def window_extend(*, actor: Actor, window: Window, new_ends_at: datetime, reason
         actor, "terms.window.extend", window, summary=reason, before={"ends_at": old}, after={"ends_at": new_ends_at}
     )
     return window
+
+
+_RANGES = {
+    "per_teacher_limit": (1, 20, gettext_lazy("A teacher may be allowed 1 to 20 classes per term.")),
+    "school_share_cap": (1, 100, gettext_lazy("The school share is a percentage from 1 to 100.")),
+    "min_orders_per_county": (0, 50, gettext_lazy("The minimum number of orders per county is 0 to 50.")),
+    "schedule_lead_days": (0, 60, gettext_lazy("Schedules are due 0 to 60 days before a class.")),
+}
+
+
+def _check_settings(data: dict) -> None:
+    unknown = set(data) - set(TERM_SETTINGS)
+    if unknown:
+        raise InvalidInput(_("Unknown setting."), details={"field": sorted(unknown)[0]})
+    if "selection_mode" in data and data["selection_mode"] not in Term.SelectionMode.values:
+        raise InvalidInput(_("Unknown selection mode."), details={"field": "selection_mode"})
+    if "order_projects_use_quota" in data:
+        data["order_projects_use_quota"] = bool(data["order_projects_use_quota"])
+    for key, (low, high, message) in _RANGES.items():
+        if key not in data or (key == "school_share_cap" and data[key] is None):
+            continue
+        value = data[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise InvalidInput(str(message), details={"field": key})
+
+
+TERM_SETTINGS = (
+    "name",
+    "selection_mode",
+    "per_teacher_limit",
+    "school_share_cap",
+    "order_projects_use_quota",
+    "min_orders_per_county",
+    "schedule_lead_days",
+)
+
+
+@transaction.atomic
+def term_update(*, actor: Actor, term: Term, **data) -> Term:
+    """The province edits a term's settings (name, selection mode, limits, schedule lead days)."""
+    require(actor, "terms.term.manage")
+    _check_settings(data)
+    term = Term.objects.select_for_update().get(pk=term.pk)
+    before = {key: getattr(term, key) for key in data}
+    if "name" in data:
+        data["name"] = (data["name"] or "").strip()
+        if not data["name"]:
+            raise InvalidInput(_("Enter the term's code and name."), details={"field": "name"})
+        if Term.objects.filter(name=data["name"]).exclude(pk=term.pk).exists():
+            raise Conflict(_("A term with this code or name already exists."), details={"field": "name"})
+        if len(data["name"]) > 40:
+            raise InvalidInput(
+                _("The code is at most 20 and the name at most 40 characters."), details={"field": "name"}
+            )
+    for key, value in data.items():
+        setattr(term, key, value)
+    term.save()
+    audit_record(actor, "terms.term.update", term, summary=term.name, before=before, after=data)
+    return term

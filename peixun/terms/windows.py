@@ -130,3 +130,54 @@ def current_term(now: datetime | None = None) -> Term | None:
     if upcoming:
         return min(upcoming, key=lambda t: min(w.starts_at for w in t.windows.all()))
     return terms[0] if terms else None
+
+
+def require_any_open(term: Term, kinds: list[str] | tuple[str, ...], now: datetime | None = None) -> Window:
+    """Like ``require_open`` when an action may happen in any of several windows.
+
+    Raises the error of the window that opens next (or closed last) when none is open.
+    """
+    now = now or timezone.now()
+    for kind in kinds:
+        if is_open(term, kind, now):
+            return get_window(term, kind)
+    existing = [w for w in (get_window(term, k) for k in kinds) if w is not None]
+    upcoming = sorted((w for w in existing if w.starts_at > now), key=lambda w: w.starts_at)
+    if upcoming:
+        target = upcoming[0].kind
+    elif existing:
+        target = max(existing, key=lambda w: w.ends_at).kind
+    else:
+        target = kinds[0]
+    return require_open(term, target, now)  # raises: none is open
+
+
+# Who acts in each window (SPEC §3): the home page puts a role's own windows first.
+WINDOW_ROLES: dict[str, set[str]] = {
+    WindowKind.ORDER_DEMAND: {"county"},
+    WindowKind.ORDER_PUBLISH: {"province"},
+    WindowKind.ORDER_RESPONSE: {"institution"},
+    WindowKind.ORDER_SELECT: {"county"},
+    WindowKind.ORDER_APPLY: {"institution"},
+    WindowKind.PROJECT_APPLY: {"institution"},
+    WindowKind.PROJECT_REVIEW: {"province", "city", "county", "expert"},
+    WindowKind.PUBLICATION: {"province", "city", "county", "institution"},
+    WindowKind.SELECT_R1: {"teacher", "school"},
+    WindowKind.PRINCIPAL_R1: {"school"},
+    WindowKind.EXPAND_REQUEST: {"institution"},
+    WindowKind.EXPAND_ACCEPT: {"province", "city", "county"},
+    WindowKind.CONFIRM_R1: {"institution"},
+    WindowKind.SELECT_R2: {"teacher", "school"},
+    WindowKind.PRINCIPAL_R2: {"school"},
+    WindowKind.CONFIRM_R2: {"institution"},
+    WindowKind.TRAINING: {"institution", "teacher", "inst_reviewer"},
+}
+
+
+def windows_for_role(term: Term, role: str, now: datetime | None = None) -> dict:
+    """What is open now and what comes next for ``role`` (all windows for roles that act in none)."""
+    all_states = states(term, now)
+    mine = [s for s in all_states if role in WINDOW_ROLES.get(s.window.kind, ())] or all_states
+    open_now = [s for s in mine if s.is_open]
+    upcoming = [s for s in mine if s.is_upcoming][:3]
+    return {"open": open_now, "upcoming": upcoming, "all": all_states, "filtered": len(mine) != len(all_states)}

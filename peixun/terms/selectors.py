@@ -1,0 +1,25 @@
+"""Reads of terms and windows. Terms are public to every signed-in role."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from peixun.core.scopes import Actor, get_visible, visible
+
+from .models import Term, Window, WindowExtension
+
+
+def term_list(*, actor: Actor) -> QuerySet[Term]:
+    return visible(actor, Term.objects.annotate(window_count=Count("windows"))).order_by("-code")
+
+
+def term_get(*, actor: Actor, term_id: int) -> Term:
+    return get_visible(actor, Term.objects.prefetch_related("windows"), pk=term_id)
+
+
+def window_get(*, actor: Actor, window_id: int) -> Window:
+    return get_visible(actor, Window.objects.select_related("term"), pk=window_id)
+
+
+def extensions(*, actor: Actor, term: Term) -> QuerySet[WindowExtension]:
+    return visible(actor, WindowExtension.objects.filter(window__term=term).select_related("window", "created_by"))
