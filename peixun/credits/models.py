@@ -159,9 +159,30 @@ class CreditTotal(models.Model):
     amount = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0"))
 
     class Meta:
+        indexes = [models.Index(fields=["source_type", "school_year"], name="credittotal_source_year")]
         constraints = [
             models.UniqueConstraint(
                 fields=["teacher", "cycle", "school_year", "category", "level", "source_type"], name="credittotal_key"
+            )
+        ]
+
+
+class CycleTotal(models.Model):
+    """Net credits per teacher, cycle, category and source (about two rows a teacher): what the
+    province-wide report scans. Kept for the active policy's cycle definition; rebuilt from
+    ``CreditTotal`` when a policy with another definition is activated."""
+
+    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="+")
+    cycle_start = models.PositiveSmallIntegerField()
+    cycle_length = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=20)
+    source_type = models.CharField(max_length=12)
+    amount = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["teacher", "cycle_start", "cycle_length", "category", "source_type"], name="cycletotal_key"
             )
         ]
 

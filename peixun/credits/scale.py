@@ -119,5 +119,11 @@ def totals_from_ledger() -> None:
             SELECT teacher_id, cycle, school_year, category, level, source_type, SUM(amount)
             FROM {ledger} GROUP BY teacher_id, cycle, school_year, category, level, source_type"""
         )
-        if connection.vendor == "postgresql":
+    from . import selectors
+    from .services import cycle_totals_rebuild
+
+    cycle_totals_rebuild(selectors.active_rules())
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {totals}")
+            cursor.execute("ANALYZE credits_cycletotal")

@@ -27,6 +27,7 @@ from . import selectors
 from .models import (
     Adjustment,
     CreditTotal,
+    CycleTotal,
     DegreeOffset,
     FloorParticipant,
     FloorProgramme,
@@ -40,7 +41,19 @@ from .policy import PRESETS, Rules, preset_data
 # --- ledger ---------------------------------------------------------------------------------
 
 
-def _bump_total(entry: LedgerEntry) -> None:
+def _bump_total(entry: LedgerEntry, rules: Rules) -> None:
+    """Keep both summaries in step with the ledger, in the posting's transaction."""
+    _bump(
+        CycleTotal,
+        {
+            "teacher_id": entry.teacher_id,
+            "cycle_start": rules.cycle_of(entry.earned_on),
+            "cycle_length": rules.length,
+            "category": entry.category,
+            "source_type": entry.source_type,
+        },
+        entry.amount,
+    )
     key = {
         "teacher_id": entry.teacher_id,
         "cycle": entry.cycle,
@@ -49,13 +62,17 @@ def _bump_total(entry: LedgerEntry) -> None:
         "level": entry.level,
         "source_type": entry.source_type,
     }
-    if CreditTotal.objects.filter(**key).update(amount=F("amount") + entry.amount):
+    _bump(CreditTotal, key, entry.amount)
+
+
+def _bump(model, key: dict, amount: Decimal) -> None:
+    if model.objects.filter(**key).update(amount=F("amount") + amount):
         return
     try:
         with transaction.atomic():
-            CreditTotal.objects.create(amount=entry.amount, **key)
+            model.objects.create(amount=amount, **key)
     except IntegrityError:  # created concurrently
-        CreditTotal.objects.filter(**key).update(amount=F("amount") + entry.amount)
+        model.objects.filter(**key).update(amount=F("amount") + amount)
 
 
 def _live(source_type: str, source_id: int):
@@ -150,7 +167,7 @@ def ledger_post(
             _("Credits from this record are already on the ledger; reverse them before posting again."),
             code="already_posted",
         ) from None
-    _bump_total(entry)
+    _bump_total(entry, rules)
     audit_record(
         actor,
         "credits.ledger.post",
@@ -163,6 +180,7 @@ def ledger_post(
 
 def _reverse(entries: Iterable[LedgerEntry], *, actor: Actor | None, reason: str) -> list[LedgerEntry]:
     created = []
+    rules = selectors.active_rules()
     for original in entries:
         reversal = LedgerEntry(
             teacher_id=original.teacher_id,
@@ -187,7 +205,7 @@ def _reverse(entries: Iterable[LedgerEntry], *, actor: Actor | None, reason: str
                 reversal.save()
         except IntegrityError:
             continue  # reversed concurrently: nothing more to do for this entry
-        _bump_total(reversal)
+        _bump_total(reversal, rules)
         created.append(reversal)
     return created
 
@@ -268,7 +286,32 @@ def credit_totals_rebuild(teacher_ids: Iterable[int] | None = None) -> int:
             for r in rows.order_by()
         ]
         CreditTotal.objects.bulk_create(objs, batch_size=5000)
+        cycle_totals_rebuild(selectors.active_rules(), teacher_ids=ids if teacher_ids is not None else None)
         return len(objs)
+
+
+def cycle_totals_rebuild(rules: Rules, teacher_ids: list[int] | None = None) -> None:
+    """Rebuild CycleTotal for ``rules``' cycle definition from CreditTotal (one SQL statement)."""
+    from django.db import connection
+
+    cycle_table, totals = CycleTotal._meta.db_table, CreditTotal._meta.db_table
+    start, length = int(rules.start_year), int(rules.length)
+    cycle = f"({start} + ((school_year - {start} + {100 * length}) / {length} - 100) * {length})"
+    where, params = "", []
+    if teacher_ids is not None:
+        ids = [int(i) for i in teacher_ids]
+        if not ids:
+            return
+        where = f"WHERE teacher_id IN ({', '.join(['%s'] * len(ids))})"
+        params = ids
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {cycle_table} {where}", params)
+        cursor.execute(
+            f"""INSERT INTO {cycle_table} (teacher_id, cycle_start, cycle_length, category, source_type, amount)
+            SELECT teacher_id, {cycle}, {length}, category, source_type, SUM(amount) FROM {totals} {where}
+            GROUP BY teacher_id, {cycle}, category, source_type""",
+            params,
+        )
 
 
 @transaction.atomic
@@ -407,6 +450,10 @@ def policy_activate(*, actor: Actor | None, policy: Policy) -> Policy:
     if previous is not None:
         previous.status = Policy.Status.RETIRED
         previous.save(update_fields=["status", "updated_at"])
+    old_rules = selectors.rules_for(previous)
+    new_rules = Rules.from_data(policy.data, version=policy.version, policy_id=policy.pk)
+    if (old_rules.start_year, old_rules.length) != (new_rules.start_year, new_rules.length):
+        cycle_totals_rebuild(new_rules)  # derived data only: the ledger is not touched
     policy.status = Policy.Status.ACTIVE
     policy.activated_at = timezone.now()
     policy.activated_by = actor.user if actor is not None else None

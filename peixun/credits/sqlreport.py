@@ -96,6 +96,25 @@ def compile_standings(
     proj_cap = f"{proj_cap} ELSE {projected_raw} END)" if "WHEN" in proj_cap else projected_raw
     pace_list = ", ".join(f"'{s}'" for s in PACE_SOURCES)
     known_list = ", ".join(f"'{c}'" for c in known)
+    capped_sources = ", ".join(f"'{t}'" for _c, t, _s in capped_pairs) or "''"
+    # The per-cycle summary (about two rows a teacher) serves policies with the active cycle
+    # definition; another definition (a what-if) sums the per-school-year totals instead.
+    from .selectors import active_rules
+
+    active = active_rules()
+    coarse = (active.start_year, active.length) == (rules.start_year, rules.length)
+    if coarse:
+        agg_source = (
+            "credits_cycletotal ct INNER JOIN t ON t.id = ct.teacher_id "
+            f"WHERE ct.cycle_start = %s AND ct.cycle_length = %s AND {cat_expr} IN ({known_list})"
+        )
+        agg_params = [cycle, rules.length]
+    else:
+        agg_source = (
+            "credits_credittotal ct INNER JOIN t ON t.id = ct.teacher_id "
+            f"WHERE ct.school_year >= %s AND ct.school_year <= %s AND {cat_expr} IN ({known_list})"
+        )
+        agg_params = [years[0], years[-1]]
 
     per_cat = []
     for c in cats:
@@ -149,8 +168,7 @@ agg AS (
   SELECT ct.teacher_id, {cat_expr} AS cat,
          SUM(CASE WHEN {capped_cond} THEN 0 ELSE ct.amount END) AS free,
          SUM(CASE WHEN ct.source_type IN ({pace_list}) THEN ct.amount ELSE 0 END) AS pace
-  FROM credits_credittotal ct INNER JOIN t ON t.id = ct.teacher_id
-  WHERE ct.school_year >= %s AND ct.school_year <= %s AND {cat_expr} IN ({known_list})
+  FROM {agg_source}
   GROUP BY ct.teacher_id, {cat_expr}
 ),
 capped AS (
@@ -158,7 +176,7 @@ capped AS (
     SELECT teacher_id, cat, src, SUM({ycap}) AS v FROM (
       SELECT ct.teacher_id, {cat_expr} AS cat, ct.source_type AS src, ct.school_year AS yr, SUM(ct.amount) AS amt
       FROM credits_credittotal ct INNER JOIN t ON t.id = ct.teacher_id
-      WHERE ct.school_year >= %s AND ct.school_year <= %s AND ({capped_cond})
+      WHERE ct.school_year >= %s AND ct.school_year <= %s AND ct.source_type IN ({capped_sources}) AND ({capped_cond})
       GROUP BY ct.teacher_id, {cat_expr}, ct.source_type, ct.school_year
     ) y GROUP BY teacher_id, cat, src
   ) s GROUP BY teacher_id, cat
@@ -184,7 +202,7 @@ FROM pt {yearly_join}
 """
     return Compiled(
         sql=sql,
-        params=[*teacher_params, years[0], years[-1], years[0], years[-1], *exempt_params],
+        params=[*teacher_params, *agg_params, years[0], years[-1], *exempt_params],
         categories=[c.code for c in cycle_cats],
     )
 

@@ -51,7 +51,9 @@ def policies():
     mixed["categories"][1]["cap_per_cycle"] = "12"
     mixed["annual_minimum"] = "3"
     mixed["total_minimum"] = "30"
-    return [Rules.from_data(d) for d in (a, b, mixed)]
+    shifted = preset_data("A")
+    shifted["cycle"]["start_year"] = 2019  # another cycle definition: the per-school-year path
+    return [Rules.from_data(d) for d in (a, b, mixed, shifted)]
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -76,3 +78,23 @@ def test_sql_statuses_match_the_engine(province, school, seed):
             expected = sum(s.category(code).counted for s in standings.values() if not s.exempt)
             assert abs(total - expected) < Decimal("0.01"), code
         assert data["exempt"] == 1
+
+
+def test_activating_another_cycle_definition_rebuilds_the_cycle_summary(province, school):
+    from peixun.credits.models import CycleTotal
+
+    credit_policy("A", province=province)
+    teachers = TeacherFactory.create_batch(12, school=school)
+    random_ledger(random.Random(7), teachers, selectors.active_rules())
+    data = preset_data("A")
+    data["cycle"] = {"start_year": 2020, "length": 3}
+    policy = services.policy_create_draft(actor=None, name="三年周期", preset="A", province=province)
+    policy.data = data
+    policy.save()
+    services.policy_activate(actor=None, policy=policy)
+    rules = selectors.active_rules()
+    assert set(CycleTotal.objects.values_list("cycle_length", flat=True)) == {3}
+    qs = Teacher.objects.filter(school=school)
+    sql = sqlreport.teacher_statuses(rules, qs, as_of=timezone.localdate())
+    engine = {tid: status_of(s) for tid, s in selectors.standings_for([t.pk for t in teachers], rules=rules).items()}
+    assert sql == engine
