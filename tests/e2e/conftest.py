@@ -59,7 +59,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # shared CI machines can be slow
     page = context.new_page()
     yield page
     context.close()
@@ -70,7 +70,7 @@ def phone_page(browser):
     context = browser.new_context(
         viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", is_mobile=True, has_touch=True
     )
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # shared CI machines can be slow
     page = context.new_page()
     yield page
     context.close()
