@@ -302,3 +302,17 @@ class OrderFactory(factory.django.DjangoModelFactory):
     goals = "提升小学数学教师大单元教学设计能力"
     course_requirements = "专题讲座与课堂实践相结合"
     status = Order.Status.POSTED
+
+
+# --- enrollment -------------------------------------------------------------------------
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    """A row only: seat counters are the service's job (use ``enrollment.services`` in rule tests)."""
+
+    class Meta:
+        model = "enrollment.Enrollment"
+
+    teacher = factory.SubFactory(TeacherFactory)
+    project_class = factory.SubFactory(ProjectClassFactory)
+    state = "confirmed"

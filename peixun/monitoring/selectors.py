@@ -1,8 +1,6 @@
 """Reads of quality monitoring, each scoped to the actor.
 
-Hooks the other apps fill in (each returns "unknown" while its app has no models yet):
-``trainee_in_class`` (enrollment's class roster), ``enrolment_rates`` (enrollment) and
-``pass_rates`` (results).
+``pass_rates`` is the hook the results app fills in (None, shown as “—”, until then).
 """
 
 from __future__ import annotations
@@ -11,7 +9,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,36 +17,26 @@ from peixun.catalog.models import ChangeRequest, LecturerCheck, Project, Project
 from peixun.core.errors import InvalidInput
 from peixun.core.roles import Role
 from peixun.core.scopes import PUBLIC_PROJECT_STATUSES, Actor, get_visible, require, visible
+from peixun.enrollment.models import Enrollment
 from peixun.orgs.models import Institution
 from peixun.roster.models import Teacher
 from peixun.terms.models import Term
 
 from .models import MisconductReport, Rating, SpotCheck, SpotCheckAttachment
 
-# --- hooks for the apps that come later ---------------------------------------------------
-
-
-def _app_has_models(label: str) -> bool:
-    try:
-        return any(True for _ in apps.get_app_config(label).get_models())
-    except LookupError:
-        return False
+# --- figures from the other apps ------------------------------------------------------------
 
 
 def trainee_in_class(teacher: Teacher, project_class: ProjectClass) -> bool:
-    """Is the teacher on the class roster (a confirmed enrollment, 复核)?
+    """Is the teacher on the class roster (a confirmed enrollment, 复核)?"""
+    return Enrollment.objects.roster(project_class).filter(teacher=teacher).exists()
 
-    True while the enrollment app has no models yet, so any teacher may be reported until
-    rosters exist.
+
+def enrolment_rates(*, term: Term, institution_ids: list[int]) -> dict[int, float | None]:
+    """Seats taken / seats offered over each institution's classes of published projects in the term.
+
+    ``ProjectClass.seats_taken`` is maintained by the enrollment service; None (“—”) without classes.
     """
-    if not _app_has_models("enrollment"):
-        return True
-    enrollment = apps.get_model("enrollment", "Enrollment")
-    return enrollment.objects.filter(teacher=teacher, project_class=project_class, state="confirmed").exists()
-
-
-def _seat_fill_rates(*, term: Term, institution_ids: list[int]) -> dict[int, float | None]:
-    """Seats taken / seats offered over each institution's classes of published projects in the term."""
     rows = (
         ProjectClass.objects.filter(
             project__term=term,
@@ -64,17 +51,6 @@ def _seat_fill_rates(*, term: Term, institution_ids: list[int]) -> dict[int, flo
         if row["capacity"]:
             rates[row["project__institution_id"]] = row["taken"] / row["capacity"]
     return rates
-
-
-def enrolment_rates(*, term: Term, institution_ids: list[int]) -> dict[int, float | None]:
-    """Enrolment rate per institution in the term; None (shown as “—”) while the enrollment app has no models.
-
-    ``ProjectClass.seats_taken`` is maintained by the enrollment service, so once enrollment
-    exists the rate is the seats it filled over the seats offered.
-    """
-    if not _app_has_models("enrollment"):
-        return dict.fromkeys(institution_ids)
-    return _seat_fill_rates(term=term, institution_ids=institution_ids)
 
 
 def pass_rates(*, term: Term, institution_ids: list[int]) -> dict[int, float | None]:

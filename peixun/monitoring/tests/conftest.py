@@ -7,7 +7,14 @@ from django.utils import timezone
 
 from peixun.core.choices import TrainingLevel
 from peixun.core.roles import Role
-from tests.factories import InstitutionFactory, ProjectClassFactory, TeacherFactory, TermFactory, make_actor
+from tests.factories import (
+    EnrollmentFactory,
+    InstitutionFactory,
+    ProjectClassFactory,
+    TeacherFactory,
+    TermFactory,
+    make_actor,
+)
 
 
 @pytest.fixture
@@ -80,10 +87,16 @@ def other_county_actor(other_county):
 
 
 @pytest.fixture
-def trainee(school):
-    return TeacherFactory(school=school)
+def trainee(school, klass):
+    """A teacher on ``klass``'s roster (confirmed enrollment)."""
+    teacher = TeacherFactory(school=school)
+    EnrollmentFactory(teacher=teacher, project_class=klass)
+    return teacher
 
 
 @pytest.fixture
-def other_trainee(other_school):
-    return TeacherFactory(school=other_school)
+def other_trainee(other_school, other_klass):
+    """A teacher on ``other_klass``'s roster."""
+    teacher = TeacherFactory(school=other_school)
+    EnrollmentFactory(teacher=teacher, project_class=other_klass)
+    return teacher

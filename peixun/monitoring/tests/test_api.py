@@ -145,7 +145,7 @@ def test_scorecard_api(client, monitor, klass, term, institution, province, coun
     body = client.get(f"{API}/scorecard", {"term_id": term.pk}, **bearer(monitor)).json()
     assert body["term_id"] == term.pk
     row = next(r for r in body["rows"] if r["institution_id"] == institution.pk)
-    assert row["spot_checks"] == 1 and row["average_rating"] == 3.0 and row["enrolment_rate"] is None
+    assert row["spot_checks"] == 1 and row["average_rating"] == 3.0 and row["enrolment_rate"] == 0.0
     assert client.get(f"{API}/scorecard", **bearer(make_actor(Role.COUNTY, region=county))).status_code == 403
     missing = client.get(f"{API}/scorecard", {"term_id": 999999}, **bearer(monitor))
     assert missing.status_code == 404

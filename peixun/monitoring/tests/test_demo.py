@@ -12,7 +12,7 @@ from peixun.core.models import Notification
 from peixun.core.roles import Role
 from peixun.monitoring import demo
 from peixun.monitoring.models import MisconductReport, SpotCheck
-from tests.factories import ProjectClassFactory, ProjectFactory, TeacherFactory
+from tests.factories import EnrollmentFactory, ProjectClassFactory, ProjectFactory, TeacherFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +33,14 @@ def test_checks_and_reports_on_existing_classes(province, school, institution, t
     demo_user("demo_institution", "机构", role=Role.INSTITUTION, institution=institution)
     demo_user("demo_school", "学校", role=Role.SCHOOL, school=school)
     demo_user("demo_county", "区县", role=Role.COUNTY, region=school.county)
-    TeacherFactory.create_batch(12, school=school)
+    teachers = TeacherFactory.create_batch(12, school=school)
     for offset in (-6, -3, 0, 8):
         project = ProjectFactory(term=term, institution=institution)
-        ProjectClassFactory(
+        project_class = ProjectClassFactory(
             project=project, starts_on=today + timedelta(days=offset), ends_on=today + timedelta(days=offset + 4)
         )
+        for teacher in teachers[:4]:  # reports name trainees on the class roster
+            EnrollmentFactory(teacher=teacher, project_class=project_class)
     ProjectClassFactory(project=ProjectFactory(term=term, institution=institution, status="draft"))
 
     demo.seed(context(schools=[school]))

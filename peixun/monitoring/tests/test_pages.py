@@ -14,7 +14,7 @@ from peixun.core.masking import mask_national_id
 from peixun.core.models import Notification
 from peixun.core.roles import Role
 from peixun.monitoring.models import MisconductReport, Rating, SpotCheck
-from tests.factories import SchoolFactory, TeacherFactory, make_actor
+from tests.factories import EnrollmentFactory, SchoolFactory, TeacherFactory, make_actor
 
 from .conftest import running_class
 from .test_services import record, report
@@ -239,7 +239,9 @@ def test_list_queries_do_not_grow_with_rows(client, monitor, term, institution, 
     def add_rows():
         klass = running_class(term, institution, province, today)
         record(monitor, klass, today)
-        report(inst, klass, TeacherFactory(school=SchoolFactory(county=county)), today)
+        teacher = TeacherFactory(school=SchoolFactory(county=county))
+        EnrollmentFactory(teacher=teacher, project_class=klass)
+        report(inst, klass, teacher, today)
 
     add_rows()
     pages = [

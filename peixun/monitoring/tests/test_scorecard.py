@@ -151,7 +151,7 @@ def test_scorecard_numbers_for_a_known_term(dataset, term, institution, other_in
     assert a.spot_checks == 4 and a.average_rating == pytest.approx((3 + 1 + 4 + 2) / 4) and a.failed_checks == 1
     assert a.misconduct_reports == 2
     assert (a.lecturer_checks, a.lecturers_confirmed, a.lecturers_not_confirmed) == (5, 2, 2)
-    assert a.enrolment_rate is None and a.pass_rate is None  # enrollment and results have no models yet
+    assert a.enrolment_rate == 0.0 and a.pass_rate is None  # nobody enrolled; results have no models yet
     b = rows[other_institution.pk]
     assert (b.applied, b.approved, b.published, b.classes, b.late_schedules) == (1, 1, 1, 1, 0)
     assert (b.spot_checks, b.average_rating, b.lecturer_checks) == (1, 2.0, 1)
@@ -258,10 +258,8 @@ def test_seat_fill_rate_is_seats_taken_over_capacity(term, institution, other_in
     ProjectClassFactory(project=project, capacity=20, seats_taken=15)
     ProjectClassFactory(project=project, capacity=30, seats_taken=5)
     ProjectClassFactory(project=ProjectFactory(term=term, institution=institution, status=S.DRAFT), capacity=50)
-    rates = selectors._seat_fill_rates(term=term, institution_ids=[institution.pk, other_institution.pk])
+    rates = selectors.enrolment_rates(term=term, institution_ids=[institution.pk, other_institution.pk])
     assert rates == {institution.pk: pytest.approx(20 / 50), other_institution.pk: None}
-    # Until the enrollment app has models the scorecard shows no enrolment rate.
-    assert selectors.enrolment_rates(term=term, institution_ids=[institution.pk]) == {institution.pk: None}
 
 
 def test_sorting_puts_empty_values_last(dataset, term, institution, other_institution, province):
@@ -333,7 +331,7 @@ def test_scorecard_page_and_export(client, dataset, term, institution, province)
     rows = list(load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.iter_rows(values_only=True))
     assert rows[0][:4] == ("机构代码", "培训机构", "机构类型", "申报项目数")
     mine = next(r for r in rows[1:] if r[1] == institution.name)
-    assert mine[3:10] == (7, 4, 3, 2, 4, 2, 4) and mine[-2:] == ("—", "—")
+    assert mine[3:10] == (7, 4, 3, 2, 4, 2, 4) and mine[-2:] == ("0.0%", "—")
     # Institutions do not see the scorecard page.
     client.force_login(make_actor(Role.INSTITUTION, institution=institution).user)
     assert client.get(reverse("monitoring:scorecard")).status_code == 403

@@ -303,11 +303,11 @@ def test_the_same_incident_is_reported_once(klass, inst_actor, trainee, today):
     assert MisconductReport.objects.count() == 2
 
 
-def test_roster_hook(klass, inst_actor, trainee, today, monkeypatch):
-    # The enrollment app has no models yet: any teacher may be reported.
+def test_roster_hook(klass, inst_actor, trainee, today):
     assert selectors.trainee_in_class(trainee, klass) is True
-    # Once the hook says the teacher is not on the roster, the report is refused.
-    monkeypatch.setattr(services, "trainee_in_class", lambda teacher, project_class: False)
+    # Only a confirmed enrollment (复核) puts a teacher on the roster.
+    trainee.enrollments.update(state="approved")
+    assert selectors.trainee_in_class(trainee, klass) is False
     with pytest.raises(InvalidInput, match="名单"):
         report(inst_actor, klass, trainee, today)
 
