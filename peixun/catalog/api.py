@@ -16,7 +16,7 @@ from peixun.orgs.selectors import institution_get
 from peixun.terms.selectors import term_get
 
 from . import rules, selectors, services
-from .conversion import credits_for, online_share_ok
+from .conversion import convert
 from .models import Project, ProjectClass
 
 router = Router(tags=["catalog"])
@@ -319,6 +319,9 @@ class CreditsPreviewOut(Schema):
     credits: Decimal
     credits_online: Decimal
     online_share_ok: bool
+    hours_per_credit: Decimal
+    hours_per_credit_online: Decimal
+    policy_version: int  # 0: no credit policy is active (preset A applies)
 
 
 class ClassIn(Schema):
@@ -474,21 +477,6 @@ class RegionCapOut(Schema):
     used: int
 
 
-class CreditRuleOut(Schema):
-    category: str
-    level: str
-    format: str
-    hours_per_credit: Decimal
-    is_default: bool
-
-
-class CreditRuleIn(Schema):
-    category: str
-    level: str
-    format: str = ""
-    hours_per_credit: Decimal | None
-
-
 class EventOut(Schema):
     id: int
     project_id: Id
@@ -594,7 +582,7 @@ def catalog_detail(request, project_id: Id):
     return selectors.catalog_get(actor=request.actor, project_id=project_id)
 
 
-@router.get("/credits-preview", response=CreditsPreviewOut, summary="按学分折算规则计算学分（申报表实时显示）")
+@router.get("/credits-preview", response=CreditsPreviewOut, summary="按生效的学分政策折算学分（申报表实时显示）")
 def credits_preview(
     request,
     credit_category: str,
@@ -602,14 +590,26 @@ def credits_preview(
     format: str,
     hours_offline: Decimal = Decimal("0"),
     hours_online: Decimal = Decimal("0"),
+    credit_level: str = "",
 ):
     hours_offline = services.hours_value(hours_offline, "hours_offline")
     hours_online = services.hours_value(hours_online, "hours_online")
-    credits, online = credits_for(
-        category=credit_category, level=level, fmt=format, hours_offline=hours_offline, hours_online=hours_online
+    conversion = convert(
+        category=credit_category,
+        level=level,
+        credit_level=credit_level,
+        fmt=format,
+        hours_offline=hours_offline,
+        hours_online=hours_online,
     )
-    ok = format != "blended" or online_share_ok(credits, online)
-    return CreditsPreviewOut(credits=credits, credits_online=online, online_share_ok=ok)
+    return CreditsPreviewOut(
+        credits=conversion.credits,
+        credits_online=conversion.credits_online,
+        online_share_ok=conversion.share_ok,
+        hours_per_credit=conversion.hours_per_credit,
+        hours_per_credit_online=conversion.hours_per_credit_online,
+        policy_version=conversion.policy_version,
+    )
 
 
 # --- the lifecycle -----------------------------------------------------------------------------
@@ -924,41 +924,4 @@ def region_cap_set(request, payload: RegionCapIn):
         region_name=region.full_name,
         limit=cap.limit if cap else None,
         used=rules.region_cap_used(term, region),
-    )
-
-
-@router.get("/credit-rules", response=list[CreditRuleOut], summary="学时与学分折算表")
-def credit_rules(request):
-    from .conversion import rule_table
-
-    return [
-        CreditRuleOut(
-            category=row["category"],
-            level=row["level"],
-            format=row["format"],
-            hours_per_credit=row["hours_per_credit"],
-            is_default=row["rule"] is None,
-        )
-        for row in rule_table()
-    ]
-
-
-@router.put("/credit-rules", response=CreditRuleOut, summary="设置折算规则（省级；hours_per_credit 为空则恢复默认）")
-def credit_rule_set(request, payload: CreditRuleIn):
-    from .conversion import conversion_for
-
-    services.credit_rule_set(
-        actor=request.actor,
-        category=payload.category,
-        level=payload.level,
-        format=payload.format,
-        hours_per_credit=payload.hours_per_credit,
-    )
-    conversion = conversion_for(payload.category, payload.level, payload.format)
-    return CreditRuleOut(
-        category=payload.category,
-        level=payload.level,
-        format=payload.format,
-        hours_per_credit=conversion.hours_per_credit,
-        is_default=conversion.rule is None,
     )

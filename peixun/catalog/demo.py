@@ -36,7 +36,6 @@ from peixun.terms.windows import get_window
 
 from . import rules, services
 from .models import (
-    CreditRule,
     Lecturer,
     Project,
     ProjectClass,
@@ -276,17 +275,6 @@ def seed(ctx) -> None:
     for i, city in enumerate(cities, start=2):
         demo_user(f"demo_expert{i}", f"{city.name}评审专家", role=Role.EXPERT, region=city)
     ctx.login(Role.EXPERT.label, "demo_expert2 … demo_expert3", "各市评审专家")
-
-    # Credit rules the province has set (the rest use the default 10 学时 = 1 学分).
-    for category in (CreditCategory.TONGCHOU, CreditCategory.ZIZHU):
-        for level in (TrainingLevel.NATIONAL, TrainingLevel.PROVINCIAL, TrainingLevel.CITY, TrainingLevel.COUNTY):
-            CreditRule.objects.create(category=category, level=level, format="", hours_per_credit=Decimal("10"))
-    CreditRule.objects.create(
-        category=CreditCategory.TONGCHOU,
-        level=TrainingLevel.PROVINCIAL,
-        format=TrainingFormat.ONLINE,
-        hours_per_credit=Decimal("12"),
-    )
 
     # Quotas: the defaults, with one institution raised by the province; two counties cap local projects.
     for institution in institutions:

@@ -118,7 +118,7 @@ class ProjectForm(Form):
     leader = LeaderChoiceField(label=_("Project leader"), queryset=StaffMember.objects.none(), required=False)
     is_b_certificate = forms.BooleanField(label=_("B-certificate project (outside the quota)"), required=False)
 
-    LIVE_FIELDS = ("format", "level", "credit_category", "hours_offline", "hours_online")
+    LIVE_FIELDS = ("format", "level", "credit_category", "credit_level", "hours_offline", "hours_online")
 
     def __init__(self, *args, staff=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -263,22 +263,6 @@ class StaffForm(Form):
         super().__init__(*args, **kwargs)
         if editing:
             del self.fields["national_id"]
-
-
-class CreditRuleForm(Form):
-    category = forms.ChoiceField(label=_("Credit category"), choices=CreditCategory.choices)
-    level = forms.ChoiceField(label=_("Training level"), choices=TrainingLevel.choices)
-    format = forms.ChoiceField(
-        label=_("Format"), choices=[("", _("Any format"))] + list(TrainingFormat.choices), required=False
-    )
-    hours_per_credit = forms.DecimalField(
-        label=_("Hours per credit"),
-        min_value=0,
-        max_digits=5,
-        decimal_places=2,
-        required=False,
-        help_text=_("Empty: back to the default (10 hours per credit)."),
-    )
 
 
 class CatalogFilterForm(Form):

@@ -57,28 +57,6 @@ class RegionCap(models.Model):
         constraints = [models.UniqueConstraint(fields=["term", "region"], name="regioncap_unique")]
 
 
-class CreditRule(models.Model):
-    """学时 per credit by category and level (and optionally format); edited by the province.
-
-    The credits app's policy engine takes over conversion; this table is its simple form.
-    """
-
-    category = models.CharField(_("credit category"), max_length=20, choices=CreditCategory.choices)
-    level = models.CharField(_("training level"), max_length=12, choices=TrainingLevel.choices)
-    format = models.CharField(_("format"), max_length=8, choices=TrainingFormat.choices, blank=True)
-    hours_per_credit = models.DecimalField(_("hours per credit"), max_digits=5, decimal_places=2)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["category", "level", "format"]
-        verbose_name = _("credit conversion rule")
-        verbose_name_plural = _("credit conversion rules")
-        constraints = [
-            models.UniqueConstraint(fields=["category", "level", "format"], name="creditrule_unique"),
-            models.CheckConstraint(name="creditrule_positive", condition=models.Q(hours_per_credit__gt=0)),
-        ]
-
-
 class StaffMember(models.Model):
     """People of an institution who can lead projects (项目负责人)."""
 

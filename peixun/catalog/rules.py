@@ -28,7 +28,7 @@ from peixun.orgs.models import Institution, Region
 from peixun.terms.models import Term, WindowKind
 from peixun.terms.windows import get_window
 
-from .conversion import ONLINE_SHARE_CAP, compute_credits, online_share_ok
+from .conversion import ONLINE_SHARE_CAP, project_conversion
 from .models import Project, ProjectClass, Quota, RegionCap, StaffMember
 
 S = Project.Status
@@ -322,15 +322,19 @@ def submission_problems(project: Project) -> list[DomainError]:
                 details={"field": "is_order_project", "rule": "orders"},
             )
         )
-    credits, credits_online = compute_credits(project)
-    if project.format == TrainingFormat.BLENDED and not online_share_ok(credits, credits_online):
+    conversion = project_conversion(project)
+    if not conversion.share_ok:
         problems.append(
             InvalidInput(
                 _(
                     "In a blended project online credits may be at most %(cap)s%% of the project's credits "
                     "(now %(online)s of %(total)s)."
                 )
-                % {"cap": int(ONLINE_SHARE_CAP * 100), "online": credits_online, "total": credits},
+                % {
+                    "cap": int(ONLINE_SHARE_CAP * 100),
+                    "online": conversion.online_part,
+                    "total": conversion.offline_part + conversion.online_part,
+                },
                 details={"field": "hours_online", "rule": "online_share"},
             )
         )

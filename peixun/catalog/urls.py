@@ -32,5 +32,4 @@ urlpatterns = [
     path("staff/<int:pk>/edit/", views.staff_edit, name="staff_edit"),
     path("quotas/", views.quota_list, name="quota_list"),
     path("caps/", views.region_caps, name="region_caps"),
-    path("credit-rules/", views.credit_rules, name="credit_rules"),
 ]

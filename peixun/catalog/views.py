@@ -25,14 +25,13 @@ from peixun.terms.selectors import term_get, term_list
 from peixun.terms.windows import current_term
 
 from . import rules, selectors, services
-from .conversion import ONLINE_SHARE_CAP, conversion_for, credits_for, online_share_ok, rule_table
+from .conversion import ONLINE_SHARE_CAP, convert
 from .exports import actor_teacher, catalog_query, project_query
 from .forms import (
     ChangeRequestForm,
     CheckForm,
     ClassForm,
     CreditCorrectionForm,
-    CreditRuleForm,
     DecisionForm,
     DeleteForm,
     LecturerForm,
@@ -232,6 +231,7 @@ def _preview(form=None, project=None, params=None) -> dict:
         elif project is not None:
             params = {
                 "credit_category": project.credit_category,
+                "credit_level": project.credit_level,
                 "level": project.level,
                 "format": project.format,
                 "hours_offline": project.hours_offline,
@@ -242,17 +242,24 @@ def _preview(form=None, project=None, params=None) -> dict:
     category, level, fmt = params.get("credit_category", ""), params.get("level", ""), params.get("format", "")
     offline = _decimal_param(params.get("hours_offline")) if fmt != "online" else Decimal("0")
     online = _decimal_param(params.get("hours_online")) if fmt != "face" else Decimal("0")
-    credits, credits_online = credits_for(
-        category=category, level=level, fmt=fmt, hours_offline=offline, hours_online=online
+    conversion = convert(
+        category=category,
+        level=level,
+        credit_level=str(params.get("credit_level") or "").strip(),
+        fmt=fmt,
+        hours_offline=offline,
+        hours_online=online,
     )
-    conversion = conversion_for(category, level, fmt)
     return {
-        "credits": credits,
-        "credits_online": credits_online,
+        "credits": conversion.credits,
+        "credits_online": conversion.credits_online,
         "hours_per_credit": conversion.hours_per_credit,
-        "is_default": conversion.rule is None,
-        "blended": fmt == "blended",
-        "share_ok": fmt != "blended" or online_share_ok(credits, credits_online),
+        "hours_per_credit_online": conversion.hours_per_credit_online,
+        "policy_name": conversion.policy_name,
+        "policy_version": conversion.policy_version,
+        "blended": conversion.blended,
+        "uses_online": fmt in ("online", "blended"),
+        "share_ok": conversion.share_ok,
         "cap": int(ONLINE_SHARE_CAP * 100),
     }
 
@@ -752,19 +759,3 @@ def region_caps(request):
         return redirect(reverse("catalog:region_caps") + f"?term={term.pk}")
     rows = selectors.region_cap_rows(actor=actor, term=term)
     return render(request, "catalog/region_caps.html", {"rows": rows, "term": term, "terms": term_list(actor=actor)})
-
-
-@actor_required
-def credit_rules(request):
-    actor = request.actor
-    can_edit = can(actor, "catalog.creditrule.manage")
-    form = CreditRuleForm(request.POST or None) if can_edit else None
-    if form is not None and request.method == "POST" and form.is_valid():
-        try:
-            services.credit_rule_set(actor=actor, **form.cleaned_data)
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("catalog:credit_rules")
-    return render(request, "catalog/credit_rules.html", {"table": rule_table(), "form": form, "can_edit": can_edit})

@@ -114,7 +114,6 @@ MENU: list[MenuItem] = [
     ),
     _item(_("Project quotas"), "catalog:quota_list", "speedometer2", Role.PROVINCE, Role.MONITOR, Role.INSTITUTION),
     _item(_("Local project caps"), "catalog:region_caps", "sliders", *BUREAUS),
-    _item(_("Credit conversion rules"), "catalog:credit_rules", "calculator", Role.PROVINCE),
     _item(_("Institutions' change log"), "catalog:change_log", "clock-history", Role.PROVINCE, Role.MONITOR),
     _item(_("Terms and calendar"), "terms:term_list", "calendar3", *(r for r in Role.values if r != Role.AUDITOR)),
     _item(_("Audit log"), "core:audit_list", "journal-text", Role.AUDITOR),

@@ -172,7 +172,6 @@ SCOPES: dict[str, ScopePaths] = {
     "terms.windowextension": ScopePaths(public=Q()),
     "catalog.quota": ScopePaths(institution=_paths("institution")),
     "catalog.regioncap": ScopePaths(region=_paths("region")),
-    "catalog.creditrule": ScopePaths(public=Q()),
     "catalog.staffmember": ScopePaths(institution=_paths("institution")),
     "catalog.lecturer": ScopePaths(
         institution=_paths("created_by_institution", "projects__institution"),
@@ -276,7 +275,6 @@ ACTIONS: dict[str, set[str]] = {
     "catalog.quota.view": {Role.PROVINCE, Role.MONITOR, Role.INSTITUTION},
     "catalog.quota.manage": {Role.PROVINCE},
     "catalog.regioncap.manage": {Role.PROVINCE, Role.CITY, Role.COUNTY},
-    "catalog.creditrule.manage": {Role.PROVINCE},
 }
 
 

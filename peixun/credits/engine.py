@@ -467,7 +467,8 @@ def _allocate(items, value, reasons, rule, counted, explanations) -> None:
 # --- conversion -------------------------------------------------------------------------
 
 
-def _hours_per_credit(rules: Rules, category: str, level: str, fmt: str) -> Decimal:
+def hours_per_credit(rules: Rules, category: str, level: str, fmt: str) -> Decimal:
+    """学时 per credit for (category, level, format) under ``rules``: the most specific rule wins."""
     category = rules.effective_category(category)
     for rule in rules.conversion:  # most specific first
         if rule.category and rule.category != category:
@@ -480,6 +481,17 @@ def _hours_per_credit(rules: Rules, category: str, level: str, fmt: str) -> Deci
     raise LookupError("the policy has no default conversion rule")
 
 
+def convert_parts(
+    rules: Rules, *, category: str, level: str, hours_offline: Decimal, hours_online: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(offline credits, online credits) before any share limit: offline hours at the
+    face-to-face rate, online hours at the online rate, each rounded down to the policy's step."""
+    step = rules.step
+    offline = Decimal(hours_offline or 0) / hours_per_credit(rules, category, level, "face")
+    online = Decimal(hours_online or 0) / hours_per_credit(rules, category, level, "online")
+    return offline.quantize(step, rounding=ROUND_DOWN), online.quantize(step, rounding=ROUND_DOWN)
+
+
 def convert_hours(
     rules: Rules, *, category: str, level: str, fmt: str, hours_offline: Decimal, hours_online: Decimal
 ) -> tuple[Decimal, Decimal]:
@@ -490,10 +502,9 @@ def convert_hours(
     credits. Rounded down to the policy's step.
     """
     step = rules.step
-    offline = Decimal(hours_offline or 0) / _hours_per_credit(rules, category, level, "face")
-    online = Decimal(hours_online or 0) / _hours_per_credit(rules, category, level, "online")
-    offline = offline.quantize(step, rounding=ROUND_DOWN)
-    online = online.quantize(step, rounding=ROUND_DOWN)
+    offline, online = convert_parts(
+        rules, category=category, level=level, hours_offline=hours_offline, hours_online=hours_online
+    )
     if fmt == "blended" and rules.online_share_max is not None and rules.online_share_max < 1:
         share = rules.online_share_max
         limit = (offline * share / (1 - share)).quantize(step, rounding=ROUND_DOWN)

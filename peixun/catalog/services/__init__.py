@@ -4,7 +4,6 @@ Split by topic; import from here: ``from peixun.catalog import services``.
 """
 
 from .admin import (
-    credit_rule_set,
     lecturer_check_record,
     lecturer_sample,
     quota_set,
@@ -56,7 +55,6 @@ __all__ = [
     "class_remove",
     "class_schedule_publish",
     "class_update",
-    "credit_rule_set",
     "hours_value",
     "lecturer_add",
     "lecturer_check_record",

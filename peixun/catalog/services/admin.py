@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peixun.core.audit import audit_record, snapshot
-from peixun.core.choices import CreditCategory, SubjectCategory, Title, TrainingFormat, TrainingLevel, join_codes
+from peixun.core.choices import SubjectCategory, Title, join_codes
 from peixun.core.errors import Conflict, InvalidInput
 from peixun.core.ids import national_id_problem, normalize_national_id
 from peixun.core.scopes import Actor, require
@@ -18,9 +17,8 @@ from peixun.orgs.models import Institution, Region
 from peixun.terms.models import Term
 
 from .. import rules
-from ..models import CreditRule, LecturerCheck, Project, Quota, RegionCap, StaffMember
+from ..models import LecturerCheck, Project, Quota, RegionCap, StaffMember
 from ._common import S, clean_text, require_status
-from .projects import _decimal
 
 
 @transaction.atomic
@@ -78,48 +76,6 @@ def region_cap_set(*, actor: Actor, term: Term, region: Region, limit: int | Non
         after={"limit": limit},
     )
     return cap
-
-
-@transaction.atomic
-def credit_rule_set(
-    *, actor: Actor, category: str, level: str, format: str = "", hours_per_credit: Decimal | None
-) -> CreditRule | None:
-    """The province sets 学时 per credit for a category and level (optionally per format); None restores the default."""
-    require(actor, "catalog.creditrule.manage")
-    if category not in CreditCategory.values:
-        raise InvalidInput(_("Choose a valid option."), details={"field": "category"})
-    if level not in TrainingLevel.values:
-        raise InvalidInput(_("Choose a valid option."), details={"field": "level"})
-    if format and format not in TrainingFormat.values:
-        raise InvalidInput(_("Choose a valid option."), details={"field": "format"})
-    rule = CreditRule.objects.select_for_update().filter(category=category, level=level, format=format).first()
-    before = str(rule.hours_per_credit) if rule else None
-    if hours_per_credit is None:
-        if rule is not None:
-            rule.delete()
-        rule = None
-    else:
-        hours = _decimal(hours_per_credit, "hours_per_credit")
-        if not Decimal("0.5") <= hours <= Decimal("200"):
-            raise InvalidInput(
-                _("Hours per credit must be between 0.5 and 200."), details={"field": "hours_per_credit"}
-            )
-        if rule is None:
-            rule = CreditRule.objects.create(category=category, level=level, format=format, hours_per_credit=hours)
-        else:
-            rule.hours_per_credit = hours
-            rule.save()
-    audit_record(
-        actor,
-        "catalog.creditrule.set",
-        rule,
-        object_type="catalog.creditrule",
-        object_id=f"{category}/{level}/{format or '*'}",
-        summary=f"{category}/{level}/{format or '*'}: {before} → {hours_per_credit}",
-        before={"hours_per_credit": before},
-        after={"hours_per_credit": hours_per_credit},
-    )
-    return rule
 
 
 def _staff_values(data: dict) -> dict:

@@ -18,7 +18,7 @@ from peixun.core.scopes import Actor, require
 from peixun.terms.models import WindowKind
 from peixun.terms.windows import get_window
 
-from ..conversion import ONLINE_SHARE_CAP, compute_credits, credits_for, online_share_ok
+from ..conversion import ONLINE_SHARE_CAP, compute_credits, convert
 from ..models import ChangeRequest, Lecturer, Project, ProjectClass, ProjectEvent, ProjectLecturer
 from ..signals import project_change_approved, project_deleted
 from ._common import (
@@ -71,20 +71,25 @@ def _format_values(project: Project, proposed: dict) -> dict:
         raise InvalidInput(_("The institution is not qualified to run online training."), details={"field": "format"})
     if fmt == TrainingFormat.BLENDED and not institution.may_blended:
         raise InvalidInput(_("The institution is not qualified to run blended training."), details={"field": "format"})
-    credits, credits_online = credits_for(
+    conversion = convert(
         category=project.credit_category,
         level=project.level,
+        credit_level=project.credit_level,
         fmt=fmt,
         hours_offline=hours_offline,
         hours_online=hours_online,
     )
-    if fmt == TrainingFormat.BLENDED and not online_share_ok(credits, credits_online):
+    if not conversion.share_ok:
         raise InvalidInput(
             _(
                 "In a blended project online credits may be at most %(cap)s%% of the project's credits "
                 "(now %(online)s of %(total)s)."
             )
-            % {"cap": int(ONLINE_SHARE_CAP * 100), "online": credits_online, "total": credits},
+            % {
+                "cap": int(ONLINE_SHARE_CAP * 100),
+                "online": conversion.online_part,
+                "total": conversion.offline_part + conversion.online_part,
+            },
             details={"field": "hours_online"},
         )
     return {"format": fmt, "hours_offline": str(hours_offline), "hours_online": str(hours_online)}

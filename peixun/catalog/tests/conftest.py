@@ -110,3 +110,21 @@ def make_draft(actor, term, leader=None, classes=1, lecturers=1, **overrides):
 @pytest.fixture
 def draft(inst_actor, term, leader):
     return make_draft(inst_actor, term, leader)
+
+
+def active_policy_with(province, *, preset: str = "A", conversion: list[dict] | None = None, online_share_max=None):
+    """Activate a credit policy from a preset whose conversion rules the province has edited."""
+    from peixun.credits import services as credit_services
+    from peixun.credits.policy import preset_data
+    from tests.factories import credit_policy, make_actor
+
+    data = preset_data(preset)
+    if conversion is not None:
+        data["conversion"]["rules"] = conversion
+    if online_share_max is not None:
+        data["conversion"]["online_share_max"] = online_share_max
+    policy = credit_policy(preset, activate=False, province=province)
+    policy = credit_services.policy_update_draft(
+        actor=make_actor(Role.PROVINCE, region=province), policy=policy, data=data
+    )
+    return credit_services.policy_activate(actor=None, policy=policy)

@@ -10,7 +10,7 @@ from peixun.catalog.models import Project
 from peixun.core.roles import Role
 from tests.factories import InstitutionFactory, ProjectClassFactory, ProjectFactory, make_actor
 
-from .conftest import class_dates
+from .conftest import active_policy_with, class_dates
 
 pytestmark = pytest.mark.django_db
 
@@ -131,9 +131,27 @@ def test_credits_preview(client, inst_actor):
     assert data["online_share_ok"] is False and float(data["credits"]) == 4.0
     data = client.get(url + "&hours_offline=28&hours_online=12", **bearer(inst_actor)).json()
     assert data["online_share_ok"] is True
+    assert float(data["hours_per_credit"]) == 10 and data["policy_version"] == 0  # no policy: preset A
 
 
-def test_quotas_caps_and_credit_rules(client, term, flagship, province_actor, county):
+def test_credits_preview_follows_the_active_policy(client, inst_actor, province):
+    policy = active_policy_with(
+        province,
+        conversion=[
+            {"category": "", "level": "", "format": "", "hours_per_credit": "10"},
+            {"category": "tongchou", "level": "city", "format": "online", "hours_per_credit": "12"},
+        ],
+    )
+    url = "/api/catalog/credits-preview?credit_category=tongchou&level=city&format=online&hours_online=30"
+    data = client.get(url, **bearer(inst_actor)).json()
+    assert float(data["credits"]) == 2.5 and float(data["hours_per_credit_online"]) == 12
+    assert data["policy_version"] == policy.version
+    # The credit level overrides the training level for the policy's rules.
+    data = client.get(url + "&credit_level=county", **bearer(inst_actor)).json()
+    assert float(data["credits"]) == 3.0
+
+
+def test_quotas_and_caps(client, term, flagship, province_actor, county):
     rows = client.get(f"/api/catalog/quotas?term_id={term.pk}", **bearer(province_actor)).json()
     row = next(r for r in rows if r["institution_id"] == flagship.pk)
     assert (row["limit"], row["used"], row["is_default"]) == (40, 0, True)
@@ -154,15 +172,8 @@ def test_quotas_caps_and_credit_rules(client, term, flagship, province_actor, co
         client, "/api/catalog/region-caps", officer, {"term_id": term.pk, "region_id": county.pk, "limit": 12}
     )
     assert response.json()["limit"] == 12
-    response = put(
-        client,
-        "/api/catalog/credit-rules",
-        province_actor,
-        {"category": "zizhu", "level": "county", "hours_per_credit": "12"},
-    )
-    assert response.json()["is_default"] is False
-    table = client.get("/api/catalog/credit-rules", **bearer(officer)).json()
-    assert any(r["category"] == "zizhu" and r["level"] == "county" and not r["is_default"] for r in table)
+    # The conversion table is gone: the credit policy is the one place conversion is edited.
+    assert client.get("/api/catalog/credit-rules", **bearer(officer)).status_code == 404
 
 
 def test_change_request_and_delete_over_the_api(client, term, flagship, province_actor):

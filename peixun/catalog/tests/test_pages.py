@@ -17,7 +17,7 @@ from peixun.core.roles import Role
 from peixun.terms.models import Window, WindowKind
 from tests.factories import CountyFactory, InstitutionFactory, ProjectClassFactory, ProjectFactory, make_actor
 
-from .conftest import class_dates, make_draft
+from .conftest import active_policy_with, class_dates, make_draft
 
 pytestmark = pytest.mark.django_db
 S = Project.Status
@@ -130,7 +130,17 @@ def test_credits_preview_fragment(client, inst_actor):
     html = client.get(
         url, {"credit_category": "tongchou", "level": "provincial", "format": "face", "hours_offline": "36"}
     ).content.decode()
-    assert 'data-testid="preview-credits">3.6<' in html
+    assert 'data-testid="preview-credits">3.6<' in html and "方案A" in html
+
+
+def test_credits_preview_fragment_uses_the_active_policy(client, inst_actor, province):
+    active_policy_with(province, preset="B")
+    login(client, inst_actor)
+    params = {"credit_category": "tongchou", "level": "provincial", "format": "blended", "hours_offline": "70"}
+    html = client.get(reverse("catalog:credits_preview"), {**params, "hours_online": "30"}).content.decode()
+    assert 'data-testid="preview-credits">100<' in html and "alert-info" in html and "方案B" in html
+    html = client.get(reverse("catalog:credits_preview"), {**params, "hours_online": "40"}).content.decode()
+    assert "alert-danger" in html and "30%" in html
 
 
 def test_bureau_reviews_in_bulk_and_publishes(client, term, inst_actor, leader, province_actor):
@@ -281,11 +291,6 @@ def test_quota_caps_rules_and_terms_pages(client, term, flagship, province_actor
     assert flagship.name in page and "0 / 40" in page
     client.post(reverse("catalog:quota_list") + f"?term={term.pk}", {"institution": flagship.pk, "limit": "30"})
     assert "0 / 30" in client.get(reverse("catalog:quota_list") + f"?term={term.pk}").content.decode()
-    client.post(
-        reverse("catalog:credit_rules"),
-        {"category": "tongchou", "level": "county", "format": "", "hours_per_credit": "12"},
-    )
-    assert "12" in client.get(reverse("catalog:credit_rules")).content.decode()
     officer = make_actor(Role.COUNTY, region=county)
     login(client, officer)
     client.post(reverse("catalog:region_caps") + f"?term={term.pk}", {"region": county.pk, "limit": "8"})

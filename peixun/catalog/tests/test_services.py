@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from peixun.catalog import rules, selectors, services
 from peixun.catalog.conversion import compute_credits, credits_for
-from peixun.catalog.models import ChangeRequest, CreditRule, LecturerCheck, Project, ProjectEvent
+from peixun.catalog.models import ChangeRequest, LecturerCheck, Project, ProjectEvent
 from peixun.catalog.signals import project_change_approved, project_deleted
 from peixun.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, WindowClosed
 from peixun.core.models import AuditLog, Notification
@@ -24,7 +24,7 @@ from tests.factories import (
     make_actor,
 )
 
-from .conftest import class_dates, make_draft, project_data
+from .conftest import active_policy_with, class_dates, make_draft, project_data
 
 pytestmark = pytest.mark.django_db
 S = Project.Status
@@ -284,27 +284,52 @@ def test_fees_must_add_up_and_goals_at_most_200(inst_actor, term, leader):
     assert "200" in exc.value.message
 
 
-def test_credits_come_from_the_conversion_table(inst_actor, term, leader, province_actor):
+def test_credits_come_from_the_active_credit_policy(inst_actor, term, leader, province):
     project = make_draft(inst_actor, term, leader)
+    # No policy active: the engine applies preset A, 10 学时 = 1 credit.
     assert compute_credits(project) == (Decimal("4.0"), Decimal("0"))
-    services.credit_rule_set(
-        actor=province_actor, category="tongchou", level="provincial", hours_per_credit=Decimal("8")
+    default = {"category": "", "level": "", "format": "", "hours_per_credit": "10"}
+    active_policy_with(
+        province, conversion=[default, {"category": "tongchou", "level": "provincial", "hours_per_credit": "8"}]
     )
     assert compute_credits(project) == (Decimal("5.0"), Decimal("0"))
-    services.credit_rule_set(
-        actor=province_actor, category="tongchou", level="provincial", format="face", hours_per_credit=Decimal("16")
+    active_policy_with(
+        province,
+        conversion=[
+            default,
+            {"category": "tongchou", "level": "provincial", "hours_per_credit": "8"},
+            {"category": "tongchou", "level": "provincial", "format": "face", "hours_per_credit": "16"},
+        ],
     )
     assert compute_credits(project) == (Decimal("2.5"), Decimal("0"))
     assert credits_for(category="tongchou", level="provincial", fmt="online", hours_offline=0, hours_online=40) == (
         Decimal("5.0"),
         Decimal("5.0"),
     )
-    services.credit_rule_set(
-        actor=province_actor, category="tongchou", level="provincial", format="face", hours_per_credit=None
+    # The project's credit level, when set, is the level the policy converts by.
+    assert credits_for(
+        category="tongchou", level="provincial", credit_level="county", fmt="face", hours_offline=40, hours_online=0
+    ) == (Decimal("4.0"), Decimal("0"))
+    # Saving the project stores what the active policy gives; rounded down to the policy's step.
+    project = services.project_update(actor=inst_actor, project=project, hours_offline=Decimal("27"))
+    project.refresh_from_db()
+    assert project.credits == Decimal("1.6")
+
+
+def test_blended_share_is_checked_before_the_policy_limits_online_credits(inst_actor, term, leader, province):
+    # Preset B converts 1 学时 = 1 credit and itself counts online credits of a blended project up
+    # to 30%; the application rule still refuses a project designed with more online hours.
+    active_policy_with(province, preset="B")
+    too_online = make_draft(
+        inst_actor, term, leader, format="blended", hours_offline=Decimal("60"), hours_online=Decimal("40")
     )
-    assert not CreditRule.objects.filter(format="face").exists()
-    project = services.project_update(actor=inst_actor, project=project, hours_offline=Decimal("24"))
-    assert project.credits == Decimal("3.0")
+    assert (too_online.credits, too_online.credits_online) == (Decimal("85.7"), Decimal("25.7"))
+    with pytest.raises(InvalidInput) as exc:
+        services.project_submit(actor=inst_actor, project=too_online)
+    assert exc.value.details["rule"] == "online_share" and "40" in exc.value.message
+    ok = make_draft(inst_actor, term, leader, format="blended", hours_offline=Decimal("70"), hours_online=Decimal("30"))
+    assert (ok.credits, ok.credits_online) == (Decimal("100"), Decimal("30"))
+    assert services.project_submit(actor=inst_actor, project=ok).status == S.SUBMITTED
 
 
 def test_school_level_is_school_based_and_local_projects_need_their_region(inst_actor, term):
@@ -491,13 +516,19 @@ def test_credit_attribute_correction_after_publication(published, province_actor
         services.project_correct_credits(
             actor=make_actor(Role.COUNTY, region=county), project=published, credit_category="zizhu", reason="x"
         )
-    CreditRule.objects.create(category="zizhu", level="provincial", format="", hours_per_credit=Decimal("20"))
+    active_policy_with(
+        published.region,
+        conversion=[
+            {"category": "", "level": "", "format": "", "hours_per_credit": "10"},
+            {"category": "zizhu", "hours_per_credit": "20"},
+        ],
+    )
     project = services.project_correct_credits(
         actor=province_actor, project=published, credit_category="zizhu", reason="类别填错"
     )
     assert (project.credit_category, project.credits) == ("zizhu", Decimal("2.0"))
     record = AuditLog.objects.get(action="catalog.project.correct_credits")
-    assert record.before["credit_category"] == "tongchou" and record.after["credits"] == "2.0"
+    assert record.before["credit_category"] == "tongchou" and Decimal(record.after["credits"]) == 2
 
 
 def test_schedule_countdown_and_late_flag(published, inst_actor, province_actor, term):
