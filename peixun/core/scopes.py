@@ -181,6 +181,10 @@ SCOPES: dict[str, ScopePaths] = {
     "catalog.lecturercheck": ScopePaths(region=_paths("project__region"), institution=_paths("project__institution")),
     "catalog.changerequest": ScopePaths(region=_paths("project__region"), institution=_paths("project__institution")),
     "catalog.projectevent": ScopePaths(region=_paths("project__region"), institution=_paths("project__institution")),
+    # certificates (reports)
+    "reports.issuedcertificate": ScopePaths(
+        region=_paths("teacher__school__county"), school=_paths("teacher__school"), teacher=_paths("teacher")
+    ),
 }
 
 # action -> roles allowed to perform it (the object, if any, must also be in scope).
@@ -275,6 +279,9 @@ ACTIONS: dict[str, set[str]] = {
     "catalog.quota.view": {Role.PROVINCE, Role.MONITOR, Role.INSTITUTION},
     "catalog.quota.manage": {Role.PROVINCE},
     "catalog.regioncap.manage": {Role.PROVINCE, Role.CITY, Role.COUNTY},
+    # credit statements and class certificates (reports): a teacher their own, officers for teachers in scope
+    "reports.certificate.issue": {Role.TEACHER, Role.SCHOOL, Role.COUNTY, Role.CITY, Role.PROVINCE},
+    "reports.certificate.batch": {Role.SCHOOL, Role.COUNTY, Role.CITY, Role.PROVINCE},
 }
 
 

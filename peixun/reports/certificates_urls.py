@@ -1,5 +1,11 @@
 """Routes of credit statements, verification and completion certificates (mounted by urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import certificates_views as views
+
+urlpatterns: list = [
+    path("certificates/mine/", views.my_statement, name="certificate_mine"),
+    path("certificates/teachers/<int:pk>/", views.teacher_statement, name="certificate_teacher"),
+    path("certificates/verify/<str:token>/", views.verify, name="certificate_verify"),
+]
