@@ -196,6 +196,11 @@ TASKS = {
     }
 }
 
+# Fair selection: the priority score of the allocation run (a dotted path to a function
+# ``(teacher_ids, term) -> {teacher_id: Decimal}``, larger first). The neutral score is
+# ``peixun.enrollment.allocation.neutral_score`` (everyone equal: a plain seeded lottery).
+ENROLLMENT_PRIORITY_SCORE = env_str("ENROLLMENT_PRIORITY_SCORE", "peixun.credits.selectors.allocation_priority")
+
 # Security headers -------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

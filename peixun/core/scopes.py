@@ -185,6 +185,23 @@ SCOPES: dict[str, ScopePaths] = {
     "reports.issuedcertificate": ScopePaths(
         region=_paths("teacher__school__county"), school=_paths("teacher__school"), teacher=_paths("teacher")
     ),
+    # Fair allocation mode: a teacher's ranked preferences belong to the teacher, the school and its
+    # county; a run is public (its summary); each outcome also to the class's institution.
+    "enrollment.preferencelist": ScopePaths(
+        region=_paths("teacher__school__county"), school=_paths("teacher__school"), teacher=_paths("teacher")
+    ),
+    "enrollment.preference": ScopePaths(
+        region=_paths("preference_list__teacher__school__county"),
+        school=_paths("preference_list__teacher__school"),
+        teacher=_paths("preference_list__teacher"),
+    ),
+    "enrollment.allocationrun": ScopePaths(public=Q()),
+    "enrollment.allocationresult": ScopePaths(
+        region=_paths("school__county"),
+        school=_paths("school"),
+        teacher=_paths("teacher"),
+        institution=_paths("project_class__project__institution"),
+    ),
 }
 
 # action -> roles allowed to perform it (the object, if any, must also be in scope).
@@ -282,6 +299,18 @@ ACTIONS: dict[str, set[str]] = {
     # credit statements and class certificates (reports): a teacher their own, officers for teachers in scope
     "reports.certificate.issue": {Role.TEACHER, Role.SCHOOL, Role.COUNTY, Role.CITY, Role.PROVINCE},
     "reports.certificate.batch": {Role.SCHOOL, Role.COUNTY, Role.CITY, Role.PROVINCE},
+    # Fair allocation mode (round 1 by ranked preferences).
+    "enrollment.preference.edit": {Role.TEACHER},
+    "enrollment.allocation.run": {Role.PROVINCE},
+    "enrollment.allocation.view": {
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
+        Role.SCHOOL,
+        Role.TEACHER,
+        Role.INSTITUTION,
+        Role.MONITOR,
+    },
 }
 
 

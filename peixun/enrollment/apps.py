@@ -6,3 +6,6 @@ class EnrollmentConfig(AppConfig):
     name = "peixun.enrollment"
     label = "enrollment"
     verbose_name = _("Course selection")
+
+    def ready(self):
+        from . import tasks_allocation  # noqa: F401  (registers the retryable allocation job)

@@ -80,3 +80,129 @@ class Enrollment(models.Model):
     @property
     def holds_seat(self) -> bool:
         return self.state in self.SEAT_HOLDING
+
+
+# --- fair allocation mode (ranked preferences and allocation runs) ------------------------------
+
+
+class PreferenceList(models.Model):
+    """A teacher's ranked preferences for round 1 of a fair-mode term."""
+
+    term = models.ForeignKey("terms.Term", on_delete=models.CASCADE, related_name="preference_lists")
+    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="preference_lists")
+    wanted = models.PositiveSmallIntegerField(_("classes wanted"), default=1)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("preference list")
+        verbose_name_plural = _("preference lists")
+        constraints = [models.UniqueConstraint(fields=["term", "teacher"], name="preference_list_one_per_term")]
+
+    def __str__(self) -> str:
+        return f"{self.teacher} · {self.term}"
+
+
+class Preference(models.Model):
+    preference_list = models.ForeignKey(PreferenceList, on_delete=models.CASCADE, related_name="preferences")
+    project_class = models.ForeignKey(ProjectClass, on_delete=models.CASCADE, related_name="preferences")
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["preference_list", "rank", "id"]
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["preference_list", "project_class"], name="preference_once_per_class"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.project_class}"
+
+
+class AllocationRun(models.Model):
+    """One allocation of a fair-mode term's round-1 seats, reproducible from its seed and inputs."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Seats allocated")
+        FAILED = "failed", _("Failed")
+
+    term = models.ForeignKey("terms.Term", on_delete=models.PROTECT, related_name="allocation_runs")
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    seed = models.BigIntegerField(_("random seed"))
+    score = models.CharField(_("priority score"), max_length=200)
+    school_share_cap = models.PositiveSmallIntegerField(_("school share cap (%)"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    inputs = models.JSONField(default=dict, blank=True)  # the recorded inputs (allocation.inputs_to_json)
+    inputs_digest = models.CharField(max_length=64, blank=True)
+    results_digest = models.CharField(max_length=64, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("allocation run")
+        verbose_name_plural = _("allocation runs")
+        constraints = [
+            # At most one run per term and round that is queued, running or done.
+            models.UniqueConstraint(
+                fields=["term", "round"],
+                condition=models.Q(status__in=["queued", "running", "done"]),
+                name="allocation_run_one_live_per_round",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} · #{self.pk}"
+
+
+class AllocationResult(models.Model):
+    """The outcome of one preference in a run, with the facts behind its reason."""
+
+    class Outcome(models.TextChoices):
+        ALLOCATED = "allocated", _("Seat allocated")
+        FULL = "full", _("Class full")
+        SCHOOL_CAP = "school_cap", _("School share cap reached")
+        OVERLAP = "overlap", _("Dates overlap")
+        NOT_NEEDED = "not_needed", _("Not needed")
+        UNAVAILABLE = "unavailable", _("No longer available")
+
+    run = models.ForeignKey(AllocationRun, on_delete=models.CASCADE, related_name="results")
+    teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="allocation_results")
+    school = models.ForeignKey("orgs.School", on_delete=models.PROTECT, related_name="+")
+    project_class = models.ForeignKey(ProjectClass, on_delete=models.PROTECT, related_name="allocation_results")
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    score = models.DecimalField(_("priority score"), max_digits=9, decimal_places=2)
+    lottery = models.PositiveIntegerField(_("lottery number"))
+    draft_round = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)
+    cutoff_score = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    cutoff_lottery = models.PositiveIntegerField(null=True, blank=True)
+    school_count = models.PositiveIntegerField(null=True, blank=True)
+    school_limit = models.PositiveIntegerField(null=True, blank=True)
+    enrollment = models.ForeignKey(Enrollment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["run", "position", "rank"]
+        verbose_name = _("allocation result")
+        verbose_name_plural = _("allocation results")
+        constraints = [models.UniqueConstraint(fields=["run", "teacher", "rank"], name="allocation_result_unique")]
+        indexes = [models.Index(fields=["run", "project_class"], name="allocation_result_class")]
+
+    def __str__(self) -> str:
+        return f"{self.teacher} · {self.rank} · {self.outcome}"
+
+    @property
+    def reason(self) -> str:
+        """The outcome's reason in words (``selectors_allocation.reason_text``)."""
+        from .selectors_allocation import reason_text
+
+        return reason_text(self)
