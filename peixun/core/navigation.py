@@ -42,6 +42,16 @@ MENU: list[MenuItem] = [
     _item(_("Roster import"), "roster:import_list", "upload", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL),
     _item(_("Accounts"), "accounts:user_list", "person-gear", Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL),
     _item(_("My credits"), "credits:my_credits", "award", Role.TEACHER),
+    _item(
+        _("Credit statements"),
+        "reports:certificate_home",
+        "file-earmark-check",
+        Role.TEACHER,
+        Role.SCHOOL,
+        Role.COUNTY,
+        Role.CITY,
+        Role.PROVINCE,
+    ),
     _item(_("Degree offsets"), "credits:degree_list", "mortarboard", Role.TEACHER, Role.COUNTY, Role.SCHOOL),
     _item(
         _("Credit standings"),

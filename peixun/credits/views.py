@@ -88,6 +88,7 @@ def _credit_page(request, teacher, *, own: bool):
             "upcoming": upcoming,
             "policy": selectors.active_policy(),
             "offsets": teacher.degree_offsets.all()[:10] if own else None,
+            "can_certificate": own or can(actor, "reports.certificate.issue", teacher),
         },
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from html import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +35,13 @@ LANGUAGE = "zh-hans"
 QR_SIZE = 32 * mm
 
 _registered = False
+# Characters STSong-Light has no glyph for, and the ones it draws in their place.
+GLYPH_SUBSTITUTES = str.maketrans({"·": "・", "•": "・", "‧": "・"})
+
+
+def _p(text, style) -> Paragraph:
+    """A paragraph of plain text (escaped, with glyphs the CID font lacks replaced)."""
+    return Paragraph(escape(str(text)).translate(GLYPH_SUBSTITUTES), style)
 
 
 def _font() -> str:
@@ -82,7 +90,7 @@ class QrCode(Flowable):
 
 def _table(rows, widths, *, header: bool = True, zebra: bool = True) -> Table:
     styles = _styles()
-    data = [[c if isinstance(c, Flowable) else Paragraph(str(c), styles["cell"]) for c in row] for row in rows]
+    data = [[c if isinstance(c, Flowable) else _p(c, styles["cell"]) for c in row] for row in rows]
     table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
     commands = [
         ("FONT", (0, 0), (-1, -1), _font(), 9),
@@ -104,18 +112,18 @@ def _verification_block(issued: IssuedCertificate, verify_url: str) -> list:
     styles = _styles()
     issued_on = timezone.localdate(issued.issued_at) if issued.issued_at else timezone.localdate()
     text = [
-        Paragraph(_("Issuing authority: %(authority)s") % {"authority": issued.authority}, styles["base"]),
-        Paragraph(_("Date of issue: %(date)s") % {"date": _cn_date(issued_on)}, styles["base"]),
-        Paragraph(_("Serial number: %(serial)s") % {"serial": issued.serial}, styles["base"]),
+        _p(_("Issuing authority: %(authority)s") % {"authority": issued.authority}, styles["base"]),
+        _p(_("Date of issue: %(date)s") % {"date": _cn_date(issued_on)}, styles["base"]),
+        _p(_("Serial number: %(serial)s") % {"serial": issued.serial}, styles["base"]),
         Spacer(1, 4),
-        Paragraph(
+        _p(
             _(
                 "Scan the QR code to check this document on the platform's public verification page: it shows "
                 "whether the document is genuine and still matches the credit ledger."
             ),
             styles["small"],
         ),
-        Paragraph(verify_url, styles["small"]),
+        _p(verify_url, styles["small"]),
     ]
     table = Table([[text, QrCode(verify_url)]], colWidths=[None, QR_SIZE + 4 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
@@ -134,8 +142,8 @@ def _credit_story(issued: IssuedCertificate, verify_url: str) -> list:
     t = snap["teacher"]
     cycle = snap["cycle"]
     story: list = [
-        Paragraph(_("Serial number: %(serial)s") % {"serial": issued.serial}, styles["serial"]),
-        Paragraph(snap["title"], styles["title"]),
+        _p(_("Serial number: %(serial)s") % {"serial": issued.serial}, styles["serial"]),
+        _p(snap["title"], styles["title"]),
         Spacer(1, 6),
     ]
     info = [
@@ -151,7 +159,7 @@ def _credit_story(issued: IssuedCertificate, verify_url: str) -> list:
         [_("Credit policy"), snap["policy"] or "—", _("Standing"), snap["status_label"]],
     ]
     story.append(_table(info, [24 * mm, 61 * mm, 24 * mm, 61 * mm], header=False, zebra=False))
-    story.append(Paragraph(_("Standing per category"), styles["h2"]))
+    story.append(_p(_("Standing per category"), styles["h2"]))
     rows = [[_("Category"), _("Earned"), _("Counted"), _("Required"), _("Missing")]]
     for c in snap["categories"]:
         rows.append([c["label"], c["earned"], c["counted"], c["required"], c["missing"]])
@@ -159,20 +167,20 @@ def _credit_story(issued: IssuedCertificate, verify_url: str) -> list:
         tot = snap["total"]
         rows.append([tot["label"], "", tot["counted"], tot["required"], tot["missing"]])
     story.append(_table(rows, [58 * mm, 28 * mm, 28 * mm, 28 * mm, 28 * mm]))
-    story.append(Paragraph(_("Ledger summary by source"), styles["h2"]))
+    story.append(_p(_("Ledger summary by source"), styles["h2"]))
     rows = [[_("Source"), _("Entries"), _("Credits")]]
     rows += [[s["label"], s["count"], s["amount"]] for s in snap["sources"]] or [
         [_("No credits in this cycle yet."), "", ""]
     ]
     story.append(_table(rows, [90 * mm, 40 * mm, 40 * mm]))
     if snap["entries"]:
-        story.append(Paragraph(_("Ledger entries"), styles["h2"]))
+        story.append(_p(_("Ledger entries"), styles["h2"]))
         rows = [[_("Date"), _("Source"), _("Training / note"), _("Category"), _("Credits")]]
         rows += [[e["date"], e["source"], e["title"], e["category"], e["amount"]] for e in snap["entries"]]
         story.append(_table(rows, [24 * mm, 28 * mm, 78 * mm, 22 * mm, 18 * mm]))
     story.append(Spacer(1, 6))
     story.append(
-        Paragraph(
+        _p(
             _(
                 "This statement is generated from the credit ledger as of the date above; reversals are shown as "
                 "negative entries. It is valid only while the verification page confirms it."
@@ -189,11 +197,11 @@ def _class_story(issued: IssuedCertificate, verify_url: str) -> list:
     snap = issued.snapshot
     t, k = snap["teacher"], snap["class"]
     story: list = [
-        Paragraph(_("Serial number: %(serial)s") % {"serial": issued.serial}, styles["serial"]),
+        _p(_("Serial number: %(serial)s") % {"serial": issued.serial}, styles["serial"]),
         Spacer(1, 16),
-        Paragraph(snap["title"], styles["title"]),
+        _p(snap["title"], styles["title"]),
         Spacer(1, 18),
-        Paragraph(
+        _p(
             _(
                 "%(name)s (ID number %(national_id)s) of %(school)s took part in the training “%(project)s”, "
                 "class %(class)s, held by %(institution)s from %(start)s to %(end)s, completed %(hours)s "

@@ -12,10 +12,14 @@ from django.views.decorators.cache import never_cache
 
 from peixun.core.decorators import actor_required, roles_required
 from peixun.core.errors import InvalidInput
+from peixun.core.lists import paginate
+from peixun.core.masking import mask_national_id
 from peixun.core.roles import Role
+from peixun.core.scopes import can, require
 from peixun.roster.models import Teacher
-from peixun.roster.selectors import teacher_get
+from peixun.roster.selectors import teacher_get, teacher_list
 
+from . import selectors_certificates as selectors
 from . import services_certificates as services
 from .certificates import pdf_filename, render_pdf
 from .models import IssuedCertificate
@@ -56,6 +60,41 @@ def teacher_statement(request, pk):
     teacher = teacher_get(actor=request.actor, teacher_id=pk)
     issued = services.credit_statement_issue(actor=request.actor, teacher=teacher, cycle=_cycle(request))
     return pdf_response(request, issued)
+
+
+@actor_required
+def issued_download(request, serial):
+    """Download an issued document again, exactly as it was issued (its QR tells whether it is current)."""
+    issued = selectors.issued_get(actor=request.actor, serial=serial)
+    return pdf_response(request, issued)
+
+
+@actor_required
+def certificate_home(request):
+    """A teacher's own statements; for officers, the teachers in scope, batches and what was issued."""
+    actor = request.actor
+    require(actor, "reports.certificate.issue")
+    context = {"cycles": selectors.statement_cycles(), "own": actor.role == Role.TEACHER}
+    if actor.role == Role.TEACHER:
+        context["issued"] = selectors.issued_list(actor=actor, teacher_id=actor.teacher_id)[:50]
+    else:
+        school = request.GET.get("school", "")
+        state = paginate(
+            request,
+            teacher_list(
+                actor=actor,
+                query=request.GET.get("q", ""),
+                school_id=int(school) if school.isdigit() and len(school) < 10 else None,
+                status=Teacher.Status.ACTIVE,
+            ),
+        )
+        context.update(
+            state=state,
+            rows=[(t, mask_national_id(t.national_id)) for t in state.rows],
+            issued=selectors.issued_list(actor=actor)[:20],
+            can_batch=can(actor, "reports.certificate.batch"),
+        )
+    return render(request, "reports/certificates/home.html", context)
 
 
 @never_cache

@@ -106,6 +106,11 @@ def authority_for(teacher: Teacher) -> str:
 
 def credit_statement(teacher: Teacher, *, cycle: int | None = None, as_of: date | None = None) -> Statement:
     """The statement of ``teacher``'s credits in ``cycle`` (default: the current one) as of ``as_of``."""
+    with override(LANGUAGE):  # the engine's labels and reasons go into the document in Chinese
+        return _credit_statement(teacher, cycle=cycle, as_of=as_of)
+
+
+def _credit_statement(teacher: Teacher, *, cycle: int | None, as_of: date | None) -> Statement:
     rules = credit_selectors.active_rules()
     today = timezone.localdate()
     if cycle is None:
@@ -137,8 +142,7 @@ def credit_statement(teacher: Teacher, *, cycle: int | None = None, as_of: date 
         ),
         "status": status,
     }
-    with override(LANGUAGE):
-        snapshot = _credit_snapshot(teacher, standing, entries, categories, status, cycle, as_of)
+    snapshot = _credit_snapshot(teacher, standing, entries, categories, status, cycle, as_of)
     return Statement(payload=payload, snapshot=snapshot, digest=digest_of(payload))
 
 

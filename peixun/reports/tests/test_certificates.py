@@ -198,3 +198,21 @@ def test_download_pages_and_scope(teacher, school, other_school, client):
     client.force_login(admin.user)
     assert client.get(reverse("reports:certificate_teacher", args=[teacher.pk])).status_code == 200
     assert client.get(reverse("reports:certificate_teacher", args=[other.pk])).status_code == 404
+
+
+def test_document_is_chinese_whatever_the_requesters_language(teacher):
+    from django.utils import translation
+
+    actor = make_actor(Role.TEACHER, teacher=teacher)
+    with translation.override("en"):
+        issued = services.credit_statement_issue(actor=actor, teacher=teacher)
+        text = pdf_text(render_pdf(issued, verify_url(issued)))
+    assert "统筹培训" in text and "Coordinated" not in text and "姓名" in text
+
+
+def test_markup_and_missing_glyphs_in_data_are_drawn_as_text(policy, school):
+    teacher = TeacherFactory(school=school, name="<b>李·四</b>")
+    post_credit(teacher, "1", earned_on=cycle_day(9))
+    issued = services.credit_statement_issue(actor=make_actor(Role.TEACHER, teacher=teacher), teacher=teacher)
+    text = pdf_text(render_pdf(issued, verify_url(issued)))
+    assert "<b>李・四</b>" in text
