@@ -136,6 +136,23 @@ SCOPES: dict[str, ScopePaths] = {
         institution=_paths("project_class__project__institution"),
     ),
     "core.auditlog": ScopePaths(roles=frozenset({Role.AUDITOR})),
+    # Course selection: the teacher, the teacher's school and county, the class's institution and the
+    # project's responsible bureau (its region subtree).
+    "enrollment.enrollment": ScopePaths(
+        region=_paths("teacher__school__county", "project_class__project__region"),
+        school=_paths("teacher__school"),
+        institution=_paths("project_class__project__institution"),
+        teacher=_paths("teacher"),
+    ),
+    "enrollment.enrollmentevent": ScopePaths(
+        region=_paths("enrollment__teacher__school__county", "enrollment__project_class__project__region"),
+        school=_paths("enrollment__teacher__school"),
+        institution=_paths("enrollment__project_class__project__institution"),
+        teacher=_paths("enrollment__teacher"),
+    ),
+    "enrollment.classexpansion": ScopePaths(
+        region=_paths("project_class__project__region"), institution=_paths("project_class__project__institution")
+    ),
     # credits
     "credits.policy": ScopePaths(public=Q(status="active")),
     "credits.ledgerentry": ScopePaths(
@@ -309,6 +326,31 @@ ACTIONS: dict[str, set[str]] = {
         Role.SCHOOL,
         Role.TEACHER,
         Role.INSTITUTION,
+        Role.MONITOR,
+    },
+    # Course selection (SPEC §6).
+    "enrollment.select": {Role.TEACHER},  # select a class, join its waitlist
+    "enrollment.withdraw": {Role.TEACHER},
+    "enrollment.review": {Role.SCHOOL},  # 校长审核: approve / reject the school's teachers' selections
+    "enrollment.confirm": {Role.INSTITUTION},  # 复核: confirm / decline approved enrollments
+    "enrollment.expansion.request": {Role.INSTITUTION},  # 扩班
+    "enrollment.expansion.decide": {Role.PROVINCE, Role.CITY, Role.COUNTY},
+    "enrollment.view": {
+        Role.TEACHER,
+        Role.SCHOOL,
+        Role.INSTITUTION,
+        Role.INSTITUTION_REVIEWER,
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
+        Role.MONITOR,
+    },
+    "enrollment.roster.view": {
+        Role.INSTITUTION,
+        Role.INSTITUTION_REVIEWER,
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
         Role.MONITOR,
     },
 }

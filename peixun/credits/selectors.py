@@ -139,12 +139,18 @@ def in_probation_cycle(teacher: Teacher, rules: Rules, cycle: int) -> bool:
 
 
 def upcoming_classes(teacher: Teacher) -> list[tuple[date, Any]]:
-    """Confirmed upcoming classes as (date, project). Wired to enrollment by the integrator.
+    """Confirmed upcoming classes as (start date, project): the teacher's confirmed enrollments (复核 done)
+    in classes that have not finished yet, of projects that were not deleted, earliest first."""
+    from peixun.enrollment.models import Enrollment
 
-    Enrollment is built in parallel; until it provides a query, this returns nothing and
-    the projection uses the pace so far only.
-    """
-    return []
+    rows = (
+        Enrollment.objects.roster()
+        .filter(teacher=teacher, project_class__ends_on__gte=timezone.localdate())
+        .exclude(project_class__project__status__in=("deleted", "withdrawn"))
+        .select_related("project_class__project")
+        .order_by("project_class__starts_on", "pk")
+    )
+    return [(e.project_class.starts_on, e.project_class.project) for e in rows]
 
 
 def _entries_from_totals(rows) -> dict[int, list[engine.Entry]]:

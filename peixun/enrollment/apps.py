@@ -9,3 +9,4 @@ class EnrollmentConfig(AppConfig):
 
     def ready(self):
         from . import tasks_allocation  # noqa: F401  (registers the retryable allocation job)
+        from . import receivers  # noqa: F401  (catalog hooks)

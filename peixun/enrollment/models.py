@@ -3,6 +3,8 @@
 Seats are counted by ``seats.py`` only. Other apps rely on these names: Enrollment.{teacher, project_class, round, state,
 holds_seat, created_at, decided_at}, Enrollment.State and the querysets
 ``Enrollment.objects.roster(project_class)`` (the confirmed class roster, 复核 done).
+
+Every state change goes through ``peixun.enrollment.services`` and leaves an ``EnrollmentEvent``.
 """
 
 from django.conf import settings
@@ -50,6 +52,9 @@ class Enrollment(models.Model):
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     # The idempotency key of the request that created it (a retried request returns this row).
     request_key = models.CharField(max_length=64, blank=True)
+    # Set when a major change to the project was approved after the teacher enrolled: they may then
+    # withdraw without penalty at any time, even after the class has started.
+    free_withdrawal = models.BooleanField(_("may withdraw after a major change"), default=False)
     created_at = models.DateTimeField(_("selected at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -67,6 +72,18 @@ class Enrollment(models.Model):
                 fields=["teacher", "project_class"],
                 condition=models.Q(state__in=["waitlisted", "selected", "approved", "confirmed"]),
                 name="enrollment_one_active_per_class",
+            ),
+            # A retried request (same key) finds the enrollment it created.
+            models.UniqueConstraint(
+                fields=["teacher", "request_key"],
+                condition=~models.Q(request_key=""),
+                name="enrollment_unique_request_key",
+            ),
+            # Waitlist numbers are handed out once per class and never reused.
+            models.UniqueConstraint(
+                fields=["project_class", "waitlist_position"],
+                condition=models.Q(waitlist_position__isnull=False),
+                name="enrollment_unique_waitlist_number",
             ),
         ]
         indexes = [
@@ -206,3 +223,68 @@ class AllocationResult(models.Model):
         from .selectors_allocation import reason_text
 
         return reason_text(self)
+
+
+# --- course selection: timeline and 扩班 -------------------------------------------------------
+
+
+class EnrollmentEvent(models.Model):
+    """One step in an enrollment's life (selected, approved, withdrawn, …): its timeline."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12, choices=Enrollment.State.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role = models.CharField(max_length=32, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("enrollment event")
+        verbose_name_plural = _("enrollment events")
+
+
+class ClassExpansion(models.Model):
+    """扩班: an institution asks for more seats on a class; the responsible bureau decides."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting the bureau")
+        ACCEPTED = "accepted", _("Accepted")
+        PARTLY = "partly", _("Partly accepted")
+        DECLINED = "declined", _("Declined")
+
+    project_class = models.ForeignKey(ProjectClass, on_delete=models.CASCADE, related_name="expansions")
+    seats_requested = models.PositiveIntegerField(_("seats requested"))
+    seats_accepted = models.PositiveIntegerField(_("seats accepted"), default=0)
+    reason = models.CharField(_("reason"), max_length=300)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    capacity_before = models.PositiveIntegerField(default=0)
+    promoted = models.PositiveIntegerField(_("promoted from the waitlist"), default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("class expansion")
+        verbose_name_plural = _("class expansions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_class"], condition=models.Q(status="pending"), name="expansion_one_pending_per_class"
+            ),
+            models.CheckConstraint(name="expansion_positive", condition=models.Q(seats_requested__gt=0)),
+            models.CheckConstraint(
+                name="expansion_accepted_within_request",
+                condition=models.Q(seats_accepted__lte=models.F("seats_requested")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_class} +{self.seats_requested}"

@@ -32,3 +32,26 @@ def release_seat(project_class_id: int) -> None:
 def add_capacity(project_class_id: int, seats: int) -> None:
     """Raise the class's capacity by ``seats`` (accepted 扩班)."""
     ProjectClass.objects.filter(pk=project_class_id).update(capacity=F("capacity") + seats)
+
+
+def take_seats(project_class_id: int, count: int) -> bool:
+    """Take ``count`` seats at once if that many are left (all or nothing); False when they are not."""
+    if count <= 0:
+        return True
+    return (
+        ProjectClass.objects.filter(pk=project_class_id, seats_taken__lte=F("capacity") - count).update(
+            seats_taken=F("seats_taken") + count
+        )
+        == 1
+    )
+
+
+def release_seats(project_class_id: int, count: int) -> None:
+    """Give ``count`` seats back at once (e.g. every enrollment of a deleted project's class)."""
+    if count <= 0:
+        return
+    updated = ProjectClass.objects.filter(pk=project_class_id, seats_taken__gte=count).update(
+        seats_taken=F("seats_taken") - count
+    )
+    if updated != 1:
+        raise RuntimeError(f"class {project_class_id}: fewer than {count} seats to release")

@@ -1,0 +1,148 @@
+"""Who may select which class, and when (SPEC §6): the one eligibility check.
+
+``check_eligibility`` is used by first-come-first-served selection here and by the fair allocation
+mode (``services.allocation``), so both enforce exactly the same rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from peixun.catalog.models import Project, ProjectClass
+from peixun.core.choices import Stage, Subject
+from peixun.roster.models import Teacher
+from peixun.terms.models import Term, WindowKind
+from peixun.terms.windows import require_any_open, require_open
+
+from ..models import Enrollment
+from ._common import NotEligible, today_of
+
+# The selection window of each round.
+SELECT_WINDOWS = {1: WindowKind.SELECT_R1, 2: WindowKind.SELECT_R2}
+SELECTABLE_PROJECT_STATUSES = (Project.Status.PUBLISHED, Project.Status.RUNNING)
+
+
+def selection_round(term: Term, now: datetime | None = None) -> int:
+    """The round whose selection window is open now (1 or 2); ``WindowClosed`` naming the next one otherwise."""
+    window = require_any_open(term, [SELECT_WINDOWS[1], SELECT_WINDOWS[2]], now)
+    return 1 if window.kind == SELECT_WINDOWS[1] else 2
+
+
+def check_eligibility(
+    *,
+    teacher: Teacher,
+    project_class: ProjectClass,
+    round: int,  # noqa: A002  (the selection round, 1 or 2)
+    now: datetime | None = None,
+    check_window: bool = True,
+) -> None:
+    """Raise unless ``teacher`` may take a place (a seat or a waitlist place) in ``project_class`` in ``round``.
+
+    Raises ``WindowClosed`` when the round's selection window is not open (skipped with
+    ``check_window=False``, e.g. for an allocation run after the window closed) and ``NotEligible``
+    (a ``Conflict``, code ``not_eligible``, with ``details["rule"]``) naming the first rule broken:
+
+    * ``class``: the project is not published, or the class has started;
+    * ``teacher``: the teacher is not in post;
+    * ``stage`` / ``subject`` / ``region`` / ``rural``: the project's target conditions;
+    * ``round2``: round 2 is only for teachers who made a selection in round 1 of the term;
+    * ``duplicate``: the teacher already holds or queues for a place in this class (or another class
+      of the same project);
+    * ``overlap``: the class's dates overlap a class the teacher holds or queues for;
+    * ``limit``: the term's per-teacher limit (``Term.per_teacher_limit``; waitlist places count).
+
+    Reads only; call it inside the selecting transaction after locking the teacher row so that the
+    checks and the insert are not raced by the same teacher's other requests.
+    """
+    project = project_class.project
+    term = project.term
+    if round not in SELECT_WINDOWS:
+        raise NotEligible(_("There is no selection round %(round)s.") % {"round": round}, details={"rule": "round"})
+    if check_window:
+        require_open(term, SELECT_WINDOWS[round], now)
+    today = today_of(now)
+
+    def refuse(rule: str, message: str, **details) -> None:
+        raise NotEligible(message, details={"rule": rule, **details})
+
+    if project.status not in SELECTABLE_PROJECT_STATUSES or project.deleted_at is not None:
+        refuse("class", _("This class is not open for selection."))
+    if project_class.starts_on <= today:
+        refuse("class", _("This class has already started; it can no longer be selected."))
+    if teacher.status != Teacher.Status.ACTIVE:
+        refuse("teacher", _("Only teachers in post can select classes."))
+
+    stages = project.stage_list
+    if stages and teacher.stage not in stages:
+        refuse(
+            "stage",
+            _("This project is for %(targets)s teachers; you teach at %(mine)s level.")
+            % {"targets": project.stage_labels, "mine": Stage(teacher.stage).label},
+        )
+    subjects = project.subject_list
+    if subjects and teacher.subject not in subjects:
+        refuse(
+            "subject",
+            _("This project is for teachers of %(targets)s; you teach %(mine)s.")
+            % {"targets": project.subject_labels, "mine": Subject(teacher.subject).label},
+        )
+    county = teacher.school.county
+    regions = list(project.target_regions.all())
+    if regions and not any(county.path.startswith(r.path) or r.path.startswith(county.path) for r in regions):
+        refuse(
+            "region",
+            _("This project is for teachers in %(regions)s.") % {"regions": "、".join(r.name for r in regions)},
+        )
+    if project.rural_only and not (teacher.school.is_rural or teacher.school.is_remote):
+        refuse("rural", _("This project is for teachers of rural, mountain and island schools only."))
+
+    mine = Enrollment.objects.filter(teacher=teacher)
+    if round == 2 and not mine.filter(round=1, project_class__project__term=term).exists():
+        refuse("round2", _("Round 2 is only for teachers who selected a class in round 1."))
+
+    active = mine.active().select_related("project_class__project")
+    same_project = list(active.filter(project_class__project=project))
+    for e in same_project:
+        if e.project_class_id == project_class.pk:
+            refuse("duplicate", _("You already have a place in this class."), enrollment=e.pk)
+        refuse(
+            "duplicate",
+            _("You already have a place in class %(number)s of this project.") % {"number": e.project_class.number},
+            enrollment=e.pk,
+        )
+    clash = (
+        active.filter(
+            project_class__starts_on__lte=project_class.ends_on, project_class__ends_on__gte=project_class.starts_on
+        )
+        .order_by("project_class__starts_on")
+        .first()
+    )
+    if clash is not None:
+        other = clash.project_class
+        refuse(
+            "overlap",
+            _("Its dates overlap %(project)s (%(start)s to %(end)s), which you have already selected.")
+            % {"project": other.project.name, "start": other.starts_on.isoformat(), "end": other.ends_on.isoformat()},
+            enrollment=clash.pk,
+        )
+    limit = term.per_teacher_limit
+    taken = active.filter(project_class__project__term=term).count()
+    if taken >= limit:
+        refuse(
+            "limit",
+            _(
+                "You already have %(taken)s classes this term, the limit set by the province is %(limit)s; withdraw from one first."
+            )
+            % {"taken": taken, "limit": limit},
+            limit=limit,
+        )
+
+
+def matching_q(teacher: Teacher) -> Q:
+    """Projects whose target conditions ``teacher`` meets (for lists; ``check_eligibility`` decides)."""
+    from peixun.catalog.selectors import teacher_match_q
+
+    return teacher_match_q(teacher)
