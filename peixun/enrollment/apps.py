@@ -8,5 +8,7 @@ class EnrollmentConfig(AppConfig):
     verbose_name = _("Course selection")
 
     def ready(self):
-        from . import tasks_allocation  # noqa: F401  (registers the retryable allocation job)
-        from . import receivers  # noqa: F401  (catalog hooks)
+        from . import (
+            receivers,  # noqa: F401  (catalog hooks)
+            tasks_allocation,  # noqa: F401  (registers the retryable allocation job)
+        )
