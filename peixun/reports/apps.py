@@ -6,3 +6,6 @@ class ReportsConfig(AppConfig):
     name = "peixun.reports"
     label = "reports"
     verbose_name = _("Reports")
+
+    def ready(self):
+        from . import certificates_tasks  # noqa: F401  (registers the retryable certificate batch job)

@@ -8,6 +8,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field
 
 from peixun.core.api_types import Id
+from peixun.orgs.selectors import school_get
 from peixun.roster.selectors import teacher_get
 
 from . import selectors_certificates as selectors
@@ -44,6 +45,19 @@ class IssuedOut(Schema):
         return context["request"].build_absolute_uri(reverse("api:certificate_pdf", args=[obj.serial]))
 
 
+class BatchIn(Schema):
+    school_id: Id
+    cycle: int | None = Field(default=None, ge=1990, le=2100)
+
+
+class BatchOut(Schema):
+    job_id: int = Field(alias="pk")
+    kind: str
+    title: str
+    status: str
+    total: int
+
+
 class CategoryOut(Schema):
     label: str
     counted: str
@@ -75,6 +89,16 @@ def statement_issue(request, data: IssueIn):
     teacher = teacher_get(actor=request.actor, teacher_id=data.teacher_id)
     issued = services.credit_statement_issue(actor=request.actor, teacher=teacher, cycle=data.cycle)
     return issued
+
+
+@router.post(
+    "/certificates/batches", response=BatchOut, summary="批量生成一所学校的学分证明（后台任务，完成后下载 zip）"
+)
+def batch_start(request, data: BatchIn):
+    school = school_get(actor=request.actor, school_id=data.school_id)
+    return services.certificate_batch_start(
+        actor=request.actor, school=school, cycle=data.cycle, base_url=request.build_absolute_uri("/")
+    )
 
 
 @router.get("/certificates/issued", response=list[IssuedOut], summary="已出具的学分证明与结业证书（范围内）")

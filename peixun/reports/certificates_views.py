@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from peixun.core.decorators import actor_required, roles_required
-from peixun.core.errors import InvalidInput
+from peixun.core.errors import DomainError, InvalidInput
 from peixun.core.lists import paginate
 from peixun.core.masking import mask_national_id
 from peixun.core.roles import Role
-from peixun.core.scopes import can, require
+from peixun.core.scopes import can, get_visible, require
+from peixun.orgs.models import School
 from peixun.roster.models import Teacher
 from peixun.roster.selectors import teacher_get, teacher_list
 
@@ -37,8 +40,8 @@ def pdf_response(request, issued: IssuedCertificate) -> HttpResponse:
     return response
 
 
-def _cycle(request) -> int | None:
-    value = request.GET.get("cycle", "").strip()
+def _cycle(request, value: str | None = None) -> int | None:
+    value = (request.GET.get("cycle", "") if value is None else value).strip()
     if not value:
         return None
     if not value.isdigit() or not 1990 <= int(value) <= 2100:
@@ -78,13 +81,13 @@ def certificate_home(request):
     if actor.role == Role.TEACHER:
         context["issued"] = selectors.issued_list(actor=actor, teacher_id=actor.teacher_id)[:50]
     else:
-        school = request.GET.get("school", "")
+        school = _school(request, request.GET.get("school", ""))
         state = paginate(
             request,
             teacher_list(
                 actor=actor,
                 query=request.GET.get("q", ""),
-                school_id=int(school) if school.isdigit() and len(school) < 10 else None,
+                school_id=school.pk if school else None,
                 status=Teacher.Status.ACTIVE,
             ),
         )
@@ -93,8 +96,51 @@ def certificate_home(request):
             rows=[(t, mask_national_id(t.national_id)) for t in state.rows],
             issued=selectors.issued_list(actor=actor)[:20],
             can_batch=can(actor, "reports.certificate.batch"),
+            school=school,
+            school_choices=_school_choices(actor),
         )
     return render(request, "reports/certificates/home.html", context)
+
+
+def _school(request, code: str) -> School | None:
+    """The school a filter or batch names by its code (or the school admin's own school)."""
+    actor = request.actor
+    if actor.role == Role.SCHOOL:
+        return actor.school
+    code = (code or "").strip()[:20]
+    if not code:
+        return None
+    return get_visible(actor, School.objects.select_related("county"), code=code)
+
+
+def _school_choices(actor) -> list:
+    """Schools offered in the batch form's list (the field also takes any school code in scope)."""
+    if actor.role == Role.SCHOOL:
+        return []
+    from peixun.orgs.selectors import school_list
+
+    return list(school_list(actor=actor).values_list("code", "name")[:300])
+
+
+@require_POST
+@actor_required
+def certificate_batch(request):
+    """Start a batch of a school's credit statements; its progress and zip are on the jobs page."""
+    require(request.actor, "reports.certificate.batch")
+    try:
+        school = _school(request, request.POST.get("school", ""))
+        if school is None:
+            raise InvalidInput(_("Choose the school."), details={"field": "school"})
+        job = services.certificate_batch_start(
+            actor=request.actor,
+            school=school,
+            cycle=_cycle(request, request.POST.get("cycle", "")),
+            base_url=request.build_absolute_uri("/"),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:certificate_home")
+    return redirect("core:job_detail", pk=job.pk)
 
 
 @never_cache

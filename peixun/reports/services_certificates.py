@@ -95,6 +95,14 @@ class Statement:
     digest: str
 
 
+def check_cycle(rules, cycle: int) -> None:
+    """A cycle of the active policy that has started."""
+    if cycle < rules.start_year or (cycle - rules.start_year) % rules.length:
+        raise InvalidInput(_("That credit cycle is not valid."), details={"field": "cycle"})
+    if rules.cycle_bounds(cycle)[0] > timezone.localdate():
+        raise InvalidInput(_("That credit cycle has not started yet."), details={"field": "cycle"})
+
+
 def _num(value: Decimal) -> str:
     return plain(Decimal(value).quantize(Decimal("0.01")))
 
@@ -115,9 +123,8 @@ def _credit_statement(teacher: Teacher, *, cycle: int | None, as_of: date | None
     today = timezone.localdate()
     if cycle is None:
         cycle = rules.cycle_of(as_of or today)
+    check_cycle(rules, cycle)
     start, end = rules.cycle_bounds(cycle)
-    if start > today:
-        raise InvalidInput(_("That credit cycle has not started yet."), details={"field": "cycle"})
     if as_of is None:
         as_of = min(today, end)
     standing, entries = credit_selectors.teacher_standing(actor=_reader(), teacher=teacher, cycle=cycle, as_of=as_of)
@@ -342,3 +349,39 @@ def verify_token(token: str) -> Verification:
     if issued is None:
         return Verification(INVALID)
     return Verification(VALID if current_digest(issued) == issued.digest else OUTDATED, issued)
+
+
+# --- batches --------------------------------------------------------------------------------
+
+BATCH_JOB_KIND = "certificates"
+
+
+@transaction.atomic
+def certificate_batch_start(*, actor: Actor, school, cycle: int | None = None, base_url: str):
+    """Start the background job that issues every in-post teacher's statement of a school as one zip."""
+    from peixun.core.services import job_create
+
+    from .certificates_tasks import run_certificate_batch
+
+    require(actor, "reports.certificate.batch", school)
+    if cycle is not None:
+        check_cycle(credit_selectors.active_rules(), cycle)
+    total = Teacher.objects.filter(school=school, status=Teacher.Status.ACTIVE).count()
+    if not total:
+        raise InvalidInput(_("This school has no teachers in post."), details={"field": "school"})
+    job = job_create(
+        owner=actor.user,
+        kind=BATCH_JOB_KIND,
+        title=_("Credit statements of %(school)s (%(count)s teachers)") % {"school": school.name, "count": total},
+        params={"grant_id": actor.grant.pk, "school_id": school.pk, "cycle": cycle, "base_url": base_url},
+        total=total,
+    )
+    audit_record(
+        actor,
+        "reports.certificate.batch",
+        school,
+        summary=f"{school.name}: {total}",
+        after={"job": job.pk, "cycle": cycle},
+    )
+    transaction.on_commit(lambda: run_certificate_batch.enqueue(job_id=job.pk))
+    return job
