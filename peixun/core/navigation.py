@@ -70,6 +70,7 @@ MENU: list[MenuItem] = [
     _item(_("Credit policies"), "credits:policy_list", "sliders", Role.PROVINCE),
     _item(_("Order demands"), "orders:order_list", "clipboard-check", Role.COUNTY),
     _item(_("County orders"), "orders:order_list", "clipboard-check", Role.INSTITUTION),
+    _item(_("My order responses"), "orders:my_responses", "reply-all", Role.INSTITUTION),
     _item(_("Order board"), "orders:order_list", "kanban", Role.PROVINCE, Role.CITY, Role.MONITOR),
     _item(_("Orders per county"), "orders:coverage", "bar-chart", Role.PROVINCE, Role.CITY, Role.MONITOR),
     _item(_("Classes to check"), "monitoring:class_list", "binoculars", Role.MONITOR),

@@ -8,4 +8,4 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self):
-        from . import exports, panels  # noqa: F401  (the board exporter; home panels)
+        from . import exports, panels, receivers  # noqa: F401  (the board exporter; home panels; catalog hooks)

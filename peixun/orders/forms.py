@@ -1,12 +1,21 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from peixun.core.choices import Stage, Subject, TrainingField, TrainingFormat, TrainingLevel
+from peixun.catalog.models import StaffMember
+from peixun.core.choices import (
+    CreditCategory,
+    Stage,
+    Subject,
+    SubjectCategory,
+    TrainingField,
+    TrainingFormat,
+    TrainingLevel,
+)
 from peixun.core.forms import Form
 from peixun.orgs.models import Institution
 
 from .models import MAX_INTENDED
-from .services import MAX_DAYS, MAX_TRAINEES, ORDER_LEVELS
+from .services.demands import MAX_DAYS, MAX_TRAINEES, ORDER_LEVELS
 
 
 class InstitutionChoices(forms.ModelMultipleChoiceField):
@@ -78,3 +87,50 @@ class OrderForm(Form):
 
 class ReasonForm(Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StaffChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.get_title_display()}）"
+
+
+class ResponseForm(Form):
+    """An institution's response: what the order leaves to the institution (the rest is prefilled)."""
+
+    subject_category = forms.ChoiceField(label=_("Subject category"), choices=SubjectCategory.choices)
+    credit_category = forms.ChoiceField(label=_("Credit category"), choices=CreditCategory.choices)
+    hours_offline = forms.DecimalField(label=_("Offline hours (学时)"), min_value=0, max_digits=6, decimal_places=1)
+    hours_online = forms.DecimalField(label=_("Online hours (学时)"), min_value=0, max_digits=6, decimal_places=1)
+    content = forms.CharField(label=_("Course content"), widget=forms.Textarea(attrs={"rows": 4}))
+    fee_training = forms.DecimalField(label=_("Training fee"), min_value=0, max_digits=10, decimal_places=2)
+    fee_accommodation = forms.DecimalField(label=_("Accommodation fee"), min_value=0, max_digits=10, decimal_places=2)
+    fee_meals = forms.DecimalField(label=_("Meals fee"), min_value=0, max_digits=10, decimal_places=2)
+    leader = StaffChoice(label=_("Project leader"), queryset=StaffMember.objects.none(), required=False)
+    class_starts_on = forms.DateField(
+        label=_("Class starts on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The class lasts as many days as ordered and seats the ordered number of trainees."),
+    )
+    class_place = forms.CharField(label=_("Class place"), max_length=200, required=False)
+    note = forms.CharField(
+        label=_("Note to the county"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        help_text=_("What your institution offers for this order: experience, lecturers, arrangements."),
+    )
+
+    def __init__(self, *args, staff=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if staff is not None:
+            self.fields["leader"].queryset = staff
+
+
+class RemarkForm(Form):
+    remark = forms.CharField(
+        label=_("County's remark"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
+        help_text=_("Why this institution; the institutions not chosen see this remark."),
+    )

@@ -96,7 +96,9 @@ class Order(models.Model):
                 "project__status", flat=True
             )
             self.chosen_project_status = chosen.first()
-        return Stage.of(self.status, self.chosen_project_status)
+        if not hasattr(self, "response_count"):
+            self.response_count = self.responses.filter(status__in=OrderResponse.RESPONDED).count()
+        return Stage.of(self.status, self.chosen_project_status, self.response_count)
 
     @property
     def stage_label(self) -> str:
@@ -159,6 +161,8 @@ class OrderResponse(models.Model):
 
     # A response still competing (at most one of these per institution and order).
     ACTIVE = (Status.DRAFT, Status.SUBMITTED, Status.SELECTED)
+    # Responses the county has received (submitted to it, whatever it decided since).
+    RESPONDED = (Status.SUBMITTED, Status.SELECTED, Status.NOT_SELECTED)
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="responses", verbose_name=_("order"))
     institution = models.ForeignKey(
@@ -196,3 +200,13 @@ class OrderResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution} → {self.order}"
+
+    @property
+    def status_badge(self) -> str:
+        return {
+            self.Status.DRAFT: "secondary",
+            self.Status.SUBMITTED: "primary",
+            self.Status.SELECTED: "success",
+            self.Status.NOT_SELECTED: "light border text-dark",
+            self.Status.WITHDRAWN: "dark",
+        }.get(self.status, "secondary")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +16,7 @@ from .models import Order, OrderResponse
 
 OS = Order.Status
 RS = OrderResponse.Status
+RESPONDED_STATUSES = OrderResponse.RESPONDED
 
 
 def orders_reference_date(term: Term) -> date:
@@ -41,6 +42,7 @@ class Stage:
     DRAFT = "draft"
     POSTED = "posted"
     OPEN = "open"
+    RESPONDED = "responded"
     CHOSEN = "chosen"
     APPLIED = "applied"
     RETURNED = "returned"
@@ -53,6 +55,7 @@ class Stage:
         DRAFT: _("Draft"),
         POSTED: _("Posted, awaiting the order list"),
         OPEN: _("Open for responses"),
+        RESPONDED: _("Responses received, awaiting the county's choice"),
         CHOSEN: _("Institution chosen, awaiting formal application"),
         APPLIED: _("Formally applied, awaiting review"),
         RETURNED: _("Returned for revision"),
@@ -65,6 +68,7 @@ class Stage:
         DRAFT: "secondary",
         POSTED: "info",
         OPEN: "primary",
+        RESPONDED: "primary",
         CHOSEN: "warning",
         APPLIED: "warning",
         RETURNED: "danger",
@@ -92,15 +96,22 @@ class Stage:
         return [(key, str(label)) for key, label in cls.LABELS.items()]
 
     @classmethod
-    def of(cls, status: str, project_status: str | None) -> str:
+    def of(cls, status: str, project_status: str | None, responses: int | None = 0) -> str:
         if status == OS.SELECTED:
             return cls.BY_PROJECT.get(project_status or "draft", cls.CHOSEN)
+        if status == OS.PUBLISHED and responses:
+            return cls.RESPONDED
         return cls.BY_STATUS.get(status, cls.DRAFT)
 
     @classmethod
     def q(cls, stage: str) -> Q | None:
         """Filter orders by stage (None for an unknown stage)."""
         by_status = {v: k for k, v in cls.BY_STATUS.items()}
+        responded = Exists(OrderResponse.objects.filter(order=OuterRef("pk"), status__in=RESPONDED_STATUSES))
+        if stage == cls.OPEN:
+            return Q(status=OS.PUBLISHED) & ~Q(responded)
+        if stage == cls.RESPONDED:
+            return Q(status=OS.PUBLISHED) & Q(responded)
         if stage in by_status:
             return Q(status=by_status[stage])
         statuses = [p for p, s in cls.BY_PROJECT.items() if s == stage]
@@ -117,7 +128,7 @@ def with_progress(qs: QuerySet[Order]) -> QuerySet[Order]:
         chosen_project_id=Subquery(chosen.values("project_id")[:1]),
         chosen_project_status=Subquery(chosen.values("project__status")[:1]),
         response_count=Subquery(
-            OrderResponse.objects.filter(order=OuterRef("pk"), status__in=[RS.SUBMITTED, RS.SELECTED, RS.NOT_SELECTED])
+            OrderResponse.objects.filter(order=OuterRef("pk"), status__in=RESPONDED_STATUSES)
             .values("order")
             .annotate(n=Count("pk"))
             .values("n")[:1]

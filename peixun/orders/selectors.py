@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
+from peixun.catalog.models import ProjectClass, ProjectLecturer
 from peixun.core.errors import NotFound
 from peixun.core.roles import Role
 from peixun.core.scopes import Actor, get_visible, require, visible
@@ -109,3 +110,61 @@ def counties(*, actor: Actor) -> QuerySet[Region]:
 def order_takers(*, term: Term) -> list[Institution]:
     """Institutions a county may name as intended institutions."""
     return rules.order_takers(term)
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+RS = OrderResponse.Status
+
+
+def _responses(actor: Actor) -> QuerySet[OrderResponse]:
+    """Responses the actor may see: an institution its own; the ordering county (and the province,
+    cities, monitors) those handed to the county — a draft is the institution's until submitted."""
+    require(actor, "orders.order.view")
+    qs = visible(actor, OrderResponse.objects.all())
+    if actor.role == Role.INSTITUTION:
+        return qs if _institution_may_see(actor) else qs.none()
+    return qs.exclude(submitted_at__isnull=True).exclude(status=RS.DRAFT)
+
+
+def _with_project(qs: QuerySet[OrderResponse]) -> QuerySet[OrderResponse]:
+    return qs.select_related(
+        "order",
+        "order__county",
+        "order__term",
+        "institution",
+        "project",
+        "project__leader",
+        "project__region",
+        "project__term",
+        "project__institution",
+        "decided_by",
+    ).prefetch_related(
+        Prefetch("project__classes", queryset=ProjectClass.objects.order_by("number")),
+        Prefetch(
+            "project__projectlecturer_set",
+            queryset=ProjectLecturer.objects.select_related("lecturer").order_by("pk"),
+        ),
+    )
+
+
+def response_list(*, actor: Actor, order: Order) -> list[OrderResponse]:
+    """The responses to one order, side by side (the chosen one first, then by submission)."""
+    qs = _with_project(_responses(actor).filter(order=order))
+    rank = {RS.SELECTED: 0, RS.SUBMITTED: 1, RS.DRAFT: 1, RS.NOT_SELECTED: 2, RS.WITHDRAWN: 3}
+    return sorted(qs, key=lambda r: (rank.get(r.status, 9), r.submitted_at or r.created_at, r.pk))
+
+
+def response_get(*, actor: Actor, response_id: int) -> OrderResponse:
+    return get_visible(actor, _with_project(_responses(actor)), pk=response_id)
+
+
+def my_responses(*, actor: Actor, term: Term | None, status: str = "") -> QuerySet[OrderResponse]:
+    """An institution's responses in a term (newest first)."""
+    qs = _responses(actor)
+    if term is None:
+        return qs.none()
+    qs = qs.filter(order__term=term)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("order", "order__county", "project").order_by("-created_at", "-pk")

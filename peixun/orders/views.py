@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from peixun.catalog import rules as catalog_rules
+from peixun.catalog import selectors as catalog_selectors
 from peixun.core.choices import TrainingLevel
 from peixun.core.decorators import actor_required
 from peixun.core.errors import DomainError
@@ -20,8 +22,8 @@ from peixun.terms.models import WindowKind
 from peixun.terms.windows import states
 
 from . import rules, selectors, services
-from .forms import OrderForm, ReasonForm
-from .models import Order
+from .forms import OrderForm, ReasonForm, RemarkForm, ResponseForm
+from .models import Order, OrderResponse
 
 ORDER_WINDOWS = (
     WindowKind.ORDER_DEMAND,
@@ -75,13 +77,14 @@ def order_list(request):
         "is_county": actor.role == Role.COUNTY,
         "is_institution": actor.role == Role.INSTITUTION,
         "can_manage": can(actor, "orders.order.manage"),
+        "response_statuses": OrderResponse.Status.choices,
     }
     if board:
         context["counties"] = selectors.counties(actor=actor)
         everything = rules.with_progress(selectors.order_list(actor=actor, term=term)).values_list(
-            "status", "chosen_project_status"
+            "status", "chosen_project_status", "response_count"
         )
-        counts = Counter(rules.Stage.of(status, project) for status, project in everything)
+        counts = Counter(rules.Stage.of(status, project, n) for status, project, n in everything)
         context["stage_counts"] = [(key, label, counts.get(key, 0)) for key, label in rules.Stage.choices()]
     if actor.role == Role.COUNTY:
         mine = selectors.coverage(actor=actor, term=term)
@@ -155,7 +158,7 @@ def order_detail(request, pk):
     is_owner = can(actor, "orders.order.manage", order)
     context = {
         "order": order,
-        "stage": rules.Stage.of(order.status, order.chosen_project_status),
+        "stage": order.stage,
         "intended": list(order.intended_institutions.order_by("code")),
         "windows": _order_windows(order.term),
         "is_owner": is_owner,
@@ -164,7 +167,159 @@ def order_detail(request, pk):
     }
     if actor.role != Role.INSTITUTION:
         context["recipients"] = list(order.recipients.select_related("institution").order_by("institution__code"))
+    responses = selectors.response_list(actor=actor, order=order)
+    context["responses"] = responses
+    if actor.role == Role.INSTITUTION:
+        context["my_response"] = next(
+            (r for r in responses if r.status in OrderResponse.ACTIVE), responses[0] if responses else None
+        )
+        context["may_respond"] = order.status == Order.Status.PUBLISHED and not any(
+            r.status in OrderResponse.ACTIVE for r in responses
+        )
+    else:
+        for r in responses:  # the catalog's application rules, for the side-by-side comparison
+            r.problems = catalog_rules.checklist(r.project)
+    context["can_select"] = can(actor, "orders.response.select", order)
+    if context["can_select"]:
+        context["remark_form"] = RemarkForm()
+        context["review_form"] = ReasonForm(prefix="review")
+    context["chosen"] = next((r for r in responses if r.status == OrderResponse.Status.SELECTED), None)
     return render(request, "orders/order_detail.html", context)
+
+
+@actor_required
+def response_create(request, pk):
+    """The institution responds: a draft order project prefilled from the order."""
+    actor = request.actor
+    order = selectors.order_get(actor=actor, order_id=pk)
+    require(actor, "orders.response.manage")
+    prefill = services.project_prefill(order)
+    initial = {
+        k: prefill[k] for k in ("subject_category", "credit_category", "hours_offline", "hours_online", "content")
+    }
+    initial.update(fee_training=0, fee_accommodation=0, fee_meals=0)
+    form = ResponseForm(request.POST or None, initial=initial, staff=catalog_selectors.staff_list(actor=actor))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        extra = {k: data.pop(k) for k in ("note", "class_starts_on", "class_place")}
+        try:
+            response = services.response_create(actor=actor, order=order, **extra, **data)
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(
+                request,
+                _("Your draft project has been created. Complete it (classes, lecturers) and submit it to the county."),
+            )
+            return redirect("orders:response_detail", pk=response.pk)
+    return render(
+        request,
+        "orders/response_form.html",
+        {"form": form, "order": order, "prefill": prefill, "windows": _order_windows(order.term)},
+    )
+
+
+@actor_required
+def response_detail(request, pk):
+    actor = request.actor
+    response = selectors.response_get(actor=actor, response_id=pk)
+    project = response.project
+    mine = actor.role == Role.INSTITUTION
+    return render(
+        request,
+        "orders/response_detail.html",
+        {
+            "response": response,
+            "order": response.order,
+            "project": project,
+            "problems": catalog_rules.checklist(project),
+            "windows": _order_windows(response.order.term),
+            "mine": mine,
+            "editable": mine and project.status in catalog_rules.EDITABLE_STATUSES,
+            "can_select": can(actor, "orders.response.select", response),
+            "remark_form": RemarkForm(),
+        },
+    )
+
+
+@actor_required
+def my_responses(request):
+    actor = request.actor
+    require(actor, "orders.response.manage")
+    term = selectors.term_for(request.GET.get("term"))
+    qs = selectors.my_responses(actor=actor, term=term, status=request.GET.get("status", ""))
+    return render(
+        request,
+        "orders/my_responses.html",
+        {
+            "term": term,
+            "terms": selectors.terms(),
+            "state": paginate(request, qs),
+            "statuses": OrderResponse.Status.choices,
+            "windows": _order_windows(term),
+        },
+    )
+
+
+@require_POST
+@actor_required
+def response_action(request, pk, action):
+    """Institution: submit, withdraw, formally apply; county: choose (with a remark)."""
+    actor = request.actor
+    response = selectors.response_get(actor=actor, response_id=pk)
+    target = redirect("orders:response_detail", pk=pk)
+    try:
+        if action == "submit":
+            services.response_submit(actor=actor, response=response)
+            messages.success(request, _("Your response has been submitted to the county."))
+        elif action == "withdraw":
+            services.response_withdraw(actor=actor, response=response, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Your response has been withdrawn."))
+        elif action == "apply":
+            services.response_apply(actor=actor, response=response)
+            messages.success(request, _("The order project has been formally applied; the county reviews it."))
+        elif action == "select":
+            services.response_select(actor=actor, response=response, remark=request.POST.get("remark", ""))
+            messages.success(
+                request,
+                _("%(institution)s has been chosen; the other responses are closed.")
+                % {"institution": response.institution.name},
+            )
+            target = redirect("orders:order_detail", pk=response.order_id)
+        else:
+            messages.error(request, _("Unknown action."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        if action == "select":
+            target = redirect("orders:order_detail", pk=response.order_id)
+    return target
+
+
+@require_POST
+@actor_required
+def order_project_action(request, pk, action):
+    """The county reviews (approve / return) and publishes the chosen order project."""
+    actor = request.actor
+    order = selectors.order_get(actor=actor, order_id=pk)
+    try:
+        if action in services.REVIEW_ACTIONS:
+            services.order_project_review(
+                actor=actor, order=order, action=action, reason=request.POST.get("review-reason", "")
+            )
+            messages.success(
+                request,
+                _("The order project has been approved.")
+                if action == "approve"
+                else _("The order project has been returned for revision."),
+            )
+        elif action == "publish":
+            services.order_project_publish(actor=actor, order=order)
+            messages.success(request, _("The order project has been published; it is in the catalog for selection."))
+        else:
+            messages.error(request, _("Unknown action."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:order_detail", pk=pk)
 
 
 @require_POST

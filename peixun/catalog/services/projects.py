@@ -30,7 +30,7 @@ from peixun.orgs.models import Region
 from peixun.terms.models import Term, WindowKind
 from peixun.terms.windows import get_window, require_any_open, require_open
 
-from .. import rules
+from .. import rules, signals
 from ..conversion import compute_credits
 from ..models import Lecturer, Project, ProjectClass, ProjectEvent, ProjectLecturer, Quota, RegionCap, StaffMember
 from ._common import (
@@ -143,6 +143,8 @@ def _apply(project: Project, data: dict[str, Any]) -> list[Region] | None:
     unknown = set(data) - set(PROJECT_FIELDS)
     if unknown:
         raise InvalidInput(_("Unknown field."), details={"field": sorted(unknown)[0]})
+    # An order project stays with the county that ordered it (see below).
+    fixed = project.region if project.pk and project.is_order_project and project.region_id else None
     targets = None
     for key, value in data.items():
         if key in _CHOICES:
@@ -201,13 +203,15 @@ def _apply(project: Project, data: dict[str, Any]) -> list[Region] | None:
             details={"field": "fee_total"},
         )
     given = data.get("region", project.region if project.region_id else None)
-    if project.is_order_project and given is not None:
-        # An order project is reviewed and published by the county that ordered it (SPEC §5).
-        if given.level != Region.Level.COUNTY:
+    if project.is_order_project:
+        # An order project is reviewed and published by the county that ordered it (SPEC §5), whatever
+        # its level; once created that never changes (forms send no region for province-wide levels).
+        region = given if given is not None else fixed
+        if region is None or region.level != Region.Level.COUNTY or (fixed is not None and region != fixed):
             raise InvalidInput(
                 _("An order project belongs to the county that ordered it."), details={"field": "region"}
             )
-        project.region = given
+        project.region = region
     else:
         project.region = responsible_region(project.level, given)
     if targets is not None and project.level in rules.LOCAL_LEVELS:
@@ -293,6 +297,7 @@ def project_submit(*, actor: Actor, project: Project, now: datetime | None = Non
     require(actor, "catalog.project.apply", project)
     project = lock_project(project)
     require_status(project, S.DRAFT, S.RETURNED)
+    signals.project_submitting.send(sender=Project, project=project, actor=actor)
     if project.status == S.DRAFT:
         require_any_open(project.term, _apply_kinds(project), now)
     else:  # a returned project is revised and resubmitted while applications or reviews are open
@@ -338,6 +343,33 @@ def project_withdraw(*, actor: Actor, project: Project, reason: str = "") -> Pro
     audit_record(
         actor,
         "catalog.project.withdraw",
+        project,
+        summary=clean_text(reason),
+        before={"status": before},
+        after={"status": project.status},
+    )
+    return project
+
+
+@transaction.atomic
+def order_project_close(*, actor: Actor, project: Project, reason: str) -> Project:
+    """The ordering county closes an order project it did not choose (or whose order it cancelled).
+
+    The institution's draft stops there (withdrawn, never counted); the reason is the county's remark.
+    """
+    require(actor, "catalog.project.review", project)
+    require_responsible(actor, project)
+    project = lock_project(project)
+    if not project.is_order_project:
+        raise Conflict(_("Only order projects are closed by their county."))
+    require_status(project, S.DRAFT, S.SUBMITTED, S.RETURNED)
+    before = project.status
+    project.status = S.WITHDRAWN
+    project.save(update_fields=["status", "updated_at"])
+    event(project, E.WITHDRAWN, actor, note=clean_text(reason))
+    audit_record(
+        actor,
+        "catalog.project.close",
         project,
         summary=clean_text(reason),
         before={"status": before},

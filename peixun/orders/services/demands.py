@@ -30,8 +30,8 @@ from peixun.orgs.models import Institution, Region
 from peixun.terms.models import Term, WindowKind
 from peixun.terms.windows import get_window, require_open
 
-from . import rules
-from .models import MAX_INTENDED, Order, OrderRecipient
+from .. import rules
+from ..models import MAX_INTENDED, Order, OrderRecipient
 
 OS = Order.Status
 
@@ -443,8 +443,15 @@ def order_cancel(*, actor: Actor, order: Order, reason: str, now: datetime | Non
         actor, "orders.order.cancel", order, summary=reason, before={"status": before}, after={"status": order.status}
     )
     if before == OS.PUBLISHED:
+        from .responses import close_responses
+
+        responders = close_responses(actor=actor, order=order, remark=order.cancel_reason, cancelled=True)
         notify(
-            institution_users(Institution.objects.filter(order_pushes__order=order)),
+            institution_users(
+                Institution.objects.filter(order_pushes__order=order).exclude(
+                    pk__in=[r.institution_id for r in responders]
+                )
+            ),
             title=_("Order cancelled: %(name)s") % {"name": order.name},
             body=reason,
             link=order_link(order),
