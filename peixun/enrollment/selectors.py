@@ -97,14 +97,20 @@ def my_enrollments(*, actor: Actor, term: Term | None = None) -> QuerySet[Enroll
 
 
 def with_waitlist_ranks(enrollments) -> list[Enrollment]:
-    """Set ``rank`` (place in the queue now) on the waitlisted ones, one query per class waited on."""
+    """Set ``rank`` (place in the queue now) on the waitlisted ones: one query per class waited on."""
     rows = list(enrollments)
+    waiting = [e for e in rows if e.state == S.WAITLISTED and e.waitlist_position is not None]
+    queues: dict[int, list[int]] = {}
+    for class_id in {e.project_class_id for e in waiting}:
+        queues[class_id] = list(
+            Enrollment.objects.filter(project_class_id=class_id, state=S.WAITLISTED)
+            .order_by("waitlist_position")
+            .values_list("waitlist_position", flat=True)
+        )
     for e in rows:
         e.rank = None
-        if e.state == S.WAITLISTED and e.waitlist_position is not None:
-            e.rank = Enrollment.objects.filter(
-                project_class_id=e.project_class_id, state=S.WAITLISTED, waitlist_position__lte=e.waitlist_position
-            ).count()
+        if e in waiting:
+            e.rank = sum(1 for p in queues[e.project_class_id] if p <= e.waitlist_position)
     return rows
 
 
@@ -294,3 +300,22 @@ def window_label(kind: str) -> str:
 
 def no_term_message() -> str:
     return _("No term has been set up yet.")
+
+
+def stage_windows(term: Term | None, kinds) -> list:
+    """The term's windows of ``kinds`` with whether each is open now (for the pages' window notes)."""
+    if term is None:
+        return []
+    now = timezone.now()
+    out = []
+    for kind in kinds:
+        window = get_window(term, kind)
+        if window is not None:
+            window.is_open = window.starts_at <= now < window.ends_at
+            window.is_over = now >= window.ends_at
+            out.append(window)
+    return out
+
+
+def any_open(term: Term | None, kinds) -> bool:
+    return term is not None and any(is_open(term, kind) for kind in kinds)

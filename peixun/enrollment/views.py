@@ -12,16 +12,17 @@ from django.utils.translation import gettext as _
 
 from peixun.catalog.models import ProjectClass
 from peixun.core.decorators import roles_required
-from peixun.core.errors import DomainError, NotFound
+from peixun.core.errors import DomainError
 from peixun.core.lists import paginate
 from peixun.core.roles import Role
 from peixun.core.scopes import get_visible
 
 from . import selectors, services
-from .models import Enrollment
+from .models import ClassExpansion, Enrollment
 from .services._common import actor_teacher
 
 S = Enrollment.State
+ES = ClassExpansion.Status
 
 
 def _int(value) -> int | None:
@@ -154,5 +155,217 @@ def withdraw(request, pk):
     return redirect("enrollment:mine")
 
 
-def _not_found():
-    raise NotFound(_("The object does not exist or is outside your scope."))
+def _bulk_message(request, result, done_text: str) -> None:
+    if result.done:
+        messages.success(request, done_text % {"n": len(result.done)})
+    if result.promoted:
+        messages.info(
+            request,
+            _("%(n)s teachers were moved up from the waitlist into the freed seats.") % {"n": len(result.promoted)},
+        )
+    if result.skipped:
+        messages.warning(
+            request,
+            _("%(n)s were skipped: %(why)s")
+            % {"n": len(result.skipped), "why": "；".join({w for _pk, w in result.skipped})},
+        )
+
+
+def _act(request) -> tuple[str, list[str]]:
+    """The bulk form's button: ``approve`` / ``reject`` for the ticked rows, ``approve:ID`` for one row."""
+    act = request.POST.get("act", "")
+    decision, _sep, one = act.partition(":")
+    ids = [one] if one else request.POST.getlist("ids")
+    return decision, ids
+
+
+def _tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    return [(value, label, counts.get(value, 0)) for value, label in S.choices]
+
+
+# --- school review --------------------------------------------------------------------------------
+
+
+@roles_required(Role.SCHOOL)
+def review(request):
+    """校长审核: the school's teachers' selections with filters; approve or reject one by one or in bulk."""
+    actor = request.actor
+    term = selectors.term_for(_int(request.GET.get("term")))
+    state_filter = request.GET.get("state", S.SELECTED)
+    if state_filter not in S.values:
+        state_filter = ""
+    if request.method == "POST":
+        decision, ids = _act(request)
+        try:
+            result = services.enrollments_review(
+                actor=actor, enrollments=ids, decision=decision, reason=request.POST.get("reason", "")
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            _bulk_message(
+                request,
+                result,
+                _("%(n)s selections approved.") if decision == "approve" else _("%(n)s selections rejected."),
+            )
+        return redirect(_back(request, request.get_full_path()))
+    params = {
+        "term": term.pk if term else "",
+        "state": state_filter,
+        "round": request.GET.get("round", ""),
+        "q": request.GET.get("q", ""),
+    }
+    if request.GET.get("export"):
+        from peixun.core.exports import export_or_job
+
+        return export_or_job(request, "enrollment.review", params)
+    qs = selectors.review_list(
+        actor=actor, term=term, state=state_filter, round=_int(request.GET.get("round")), query=request.GET.get("q", "")
+    )
+    base = selectors.review_list(actor=actor, term=term, state="")
+    return render(
+        request,
+        "enrollment/review.html",
+        {
+            "state": paginate(request, qs, per_page=50),
+            "term": term,
+            "terms": selectors.terms(),
+            "state_filter": state_filter,
+            "tabs": _tabs(selectors.state_counts(base)),
+            "windows": selectors.stage_windows(term, services.REVIEW_WINDOWS),
+            "can_decide": selectors.any_open(term, services.REVIEW_WINDOWS),
+        },
+    )
+
+
+# --- institution and bureau: classes, 复核, rosters, 扩班 ---------------------------------------------
+
+
+ROSTER_ROLES = (Role.INSTITUTION, Role.INSTITUTION_REVIEWER, Role.PROVINCE, Role.CITY, Role.COUNTY, Role.MONITOR)
+
+
+@roles_required(*ROSTER_ROLES)
+def class_list(request):
+    actor = request.actor
+    term = selectors.term_for(_int(request.GET.get("term")))
+    qs = selectors.class_list(actor=actor, term=term, query=request.GET.get("q", ""))
+    return render(
+        request,
+        "enrollment/class_list.html",
+        {"state": paginate(request, qs), "term": term, "terms": selectors.terms(), "today": timezone.localdate()},
+    )
+
+
+@roles_required(*ROSTER_ROLES)
+def class_detail(request, pk):
+    """A class's enrollments; the institution confirms or declines (复核) and asks for 扩班 here."""
+    actor = request.actor
+    project_class = selectors.class_get(actor=actor, class_id=pk)
+    term = project_class.project.term
+    is_owner = actor.role == Role.INSTITUTION and project_class.project.institution_id == actor.institution.pk
+    if request.method == "POST" and is_owner:
+        try:
+            if request.POST.get("form") == "expand":
+                services.expansion_request(
+                    actor=actor,
+                    project_class=project_class,
+                    seats=request.POST.get("seats"),
+                    reason=request.POST.get("reason", ""),
+                )
+                messages.success(request, _("The class expansion request has been sent to the responsible bureau."))
+            else:
+                decision, ids = _act(request)
+                result = services.enrollments_confirm(
+                    actor=actor, enrollments=ids, decision=decision, reason=request.POST.get("reason", "")
+                )
+                _bulk_message(
+                    request,
+                    result,
+                    _("%(n)s trainees confirmed on the roster.") if decision == "approve" else _("%(n)s declined."),
+                )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect(_back(request, request.get_full_path()))
+    state_filter = request.GET.get("state", "")
+    if state_filter not in S.values:
+        state_filter = ""
+    qs = selectors.class_enrollments(actor=actor, project_class=project_class, state=state_filter)
+    state = paginate(request, qs, per_page=50)
+    selectors.with_waitlist_ranks(state.rows)
+    return render(
+        request,
+        "enrollment/class_detail.html",
+        {
+            "pc": project_class,
+            "state": state,
+            "state_filter": state_filter,
+            "tabs": _tabs(selectors.state_counts(Enrollment.objects.filter(project_class=project_class))),
+            "is_owner": is_owner,
+            "can_confirm": is_owner and selectors.any_open(term, services.CONFIRM_WINDOWS),
+            "can_expand": is_owner and selectors.any_open(term, (selectors.K.EXPAND_REQUEST,)),
+            "confirm_windows": selectors.stage_windows(term, services.CONFIRM_WINDOWS),
+            "expand_windows": selectors.stage_windows(term, (selectors.K.EXPAND_REQUEST, selectors.K.EXPAND_ACCEPT)),
+            "expansions": project_class.expansions.select_related("requested_by", "decided_by")[:10],
+            "expansion_max": services.EXPANSION_MAX,
+        },
+    )
+
+
+@roles_required(*ROSTER_ROLES)
+def roster(request, pk):
+    """The confirmed class roster, printable and exportable."""
+    actor = request.actor
+    project_class = selectors.class_get(actor=actor, class_id=pk)
+    if request.GET.get("export"):
+        from peixun.core.exports import export_or_job
+
+        return export_or_job(request, "enrollment.roster", {"class": str(project_class.pk)})
+    from .exports import roster_headers, roster_row
+
+    rows = [roster_row(n, e) for n, e in enumerate(selectors.roster(actor=actor, project_class=project_class), start=1)]
+    return render(
+        request,
+        "enrollment/roster.html",
+        {"pc": project_class, "headers": roster_headers(), "rows": rows, "printed_at": timezone.localtime()},
+    )
+
+
+@roles_required(Role.INSTITUTION, Role.PROVINCE, Role.CITY, Role.COUNTY, Role.MONITOR)
+def expansion_list(request):
+    """扩班: the institution's requests; the bureau's requests to decide (all, part or none)."""
+    actor = request.actor
+    term = selectors.term_for(_int(request.GET.get("term")))
+    if request.method == "POST":
+        expansion = selectors.expansion_get(actor=actor, expansion_id=_int(request.POST.get("expansion")) or 0)
+        try:
+            x = services.expansion_decide(
+                actor=actor,
+                expansion=expansion,
+                seats_accepted=request.POST.get("seats_accepted"),
+                note=request.POST.get("note", ""),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Decided: %(status)s, %(seats)s seats, %(promoted)s teachers moved up from the waitlist.")
+                % {"status": x.get_status_display(), "seats": x.seats_accepted, "promoted": x.promoted},
+            )
+        return redirect(_back(request, request.get_full_path()))
+    status = request.GET.get("status", "")
+    qs = selectors.expansion_list(actor=actor, term=term, status=status if status in ES.values else "")
+    return render(
+        request,
+        "enrollment/expansion_list.html",
+        {
+            "state": paginate(request, qs),
+            "term": term,
+            "terms": selectors.terms(),
+            "statuses": ES.choices,
+            "status": status,
+            "can_decide": actor.role in (Role.PROVINCE, Role.CITY, Role.COUNTY)
+            and selectors.any_open(term, (selectors.K.EXPAND_ACCEPT,)),
+            "windows": selectors.stage_windows(term, (selectors.K.EXPAND_REQUEST, selectors.K.EXPAND_ACCEPT)),
+        },
+    )

@@ -1,0 +1,1 @@
+document.addEventListener("click", function (e) { if (e.target.closest("[data-print]")) window.print(); });
