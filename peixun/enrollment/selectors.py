@@ -275,9 +275,15 @@ def expansion_list(*, actor: Actor, term: Term | None = None, status: str = "") 
         qs = qs.filter(project_class__project__term=term)
     if status:
         qs = qs.filter(status=status)
-    return qs.select_related(
-        "project_class__project__institution", "project_class__project__region", "requested_by", "decided_by"
-    ).annotate(waitlisted=Count("project_class__enrollments", filter=Q(project_class__enrollments__state=S.WAITLISTED)))
+    return (
+        qs.select_related(
+            "project_class__project__institution", "project_class__project__region", "requested_by", "decided_by"
+        )
+        .annotate(
+            waitlisted=Count("project_class__enrollments", filter=Q(project_class__enrollments__state=S.WAITLISTED))
+        )
+        .order_by("-requested_at", "-pk")
+    )
 
 
 def expansion_get(*, actor: Actor, expansion_id: int) -> ClassExpansion:
