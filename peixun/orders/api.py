@@ -1,16 +1,20 @@
 """Orders API (/api/orders/): every step of the order workflow, scoped like the pages."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from peixun.catalog import rules as catalog_rules
+from peixun.catalog import selectors as catalog_selectors
 from peixun.core.api_types import Id
 from peixun.core.errors import NotFound
 from peixun.orgs.models import Institution
 
 from . import selectors, services
+from .models import OrderResponse
 
 router = Router(tags=["orders"])
 
@@ -228,3 +232,270 @@ def list_publish(request, term_id: Id):
 @router.post("/terms/{term_id}/remind", summary="提醒订单数不足的区县（省级）")
 def counties_remind(request, term_id: Id):
     return {"reminded": services.counties_remind(actor=request.actor, term=_term(term_id))}
+
+
+# --- responses, choice, formal application, review, publication ----------------------------------
+
+
+class ResponseIn(Schema):
+    """What the institution sets on its draft project (everything else is taken from the order)."""
+
+    note: str = ""
+    subject_category: str | None = None
+    credit_category: str | None = None
+    hours_offline: Decimal | None = None
+    hours_online: Decimal | None = None
+    content: str | None = None
+    fee_training: Decimal | None = None
+    fee_accommodation: Decimal | None = None
+    fee_meals: Decimal | None = None
+    leader_id: Id | None = None
+    class_starts_on: date | None = None
+    class_place: str = ""
+
+
+class ResponseOut(Schema):
+    id: int
+    order_id: int
+    order_name: str
+    county: str
+    institution_id: int
+    institution: str
+    status: str
+    status_label: str
+    note: str
+    county_remark: str
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    project_id: int
+    project_code: str
+    project_name: str
+    project_status: str
+    level: str
+    format: str
+    days: int
+    hours_offline: Decimal
+    hours_online: Decimal
+    credits: Decimal
+    fee_total: Decimal
+    fee_training: Decimal
+    fee_accommodation: Decimal
+    fee_meals: Decimal
+    leader_name: str
+    classes: int
+    lecturers: int
+
+    @staticmethod
+    def resolve_order_name(obj):
+        return obj.order.name
+
+    @staticmethod
+    def resolve_county(obj):
+        return obj.order.county.name
+
+    @staticmethod
+    def resolve_institution(obj):
+        return obj.institution.name
+
+    @staticmethod
+    def resolve_status_label(obj):
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_project_code(obj):
+        return obj.project.code
+
+    @staticmethod
+    def resolve_project_name(obj):
+        return obj.project.name
+
+    @staticmethod
+    def resolve_project_status(obj):
+        return obj.project.status
+
+    @staticmethod
+    def resolve_leader_name(obj):
+        return obj.project.leader.name if obj.project.leader_id else ""
+
+    @staticmethod
+    def resolve_classes(obj):
+        return len(obj.project.classes.all())
+
+    @staticmethod
+    def resolve_lecturers(obj):
+        return len(obj.project.projectlecturer_set.all())
+
+    @staticmethod
+    def resolve_level(obj):
+        return obj.project.level
+
+    @staticmethod
+    def resolve_format(obj):
+        return obj.project.format
+
+    @staticmethod
+    def resolve_days(obj):
+        return obj.project.days
+
+    @staticmethod
+    def resolve_hours_offline(obj):
+        return obj.project.hours_offline
+
+    @staticmethod
+    def resolve_hours_online(obj):
+        return obj.project.hours_online
+
+    @staticmethod
+    def resolve_credits(obj):
+        return obj.project.credits
+
+    @staticmethod
+    def resolve_fee_total(obj):
+        return obj.project.fee_total
+
+    @staticmethod
+    def resolve_fee_training(obj):
+        return obj.project.fee_training
+
+    @staticmethod
+    def resolve_fee_accommodation(obj):
+        return obj.project.fee_accommodation
+
+    @staticmethod
+    def resolve_fee_meals(obj):
+        return obj.project.fee_meals
+
+
+class ResponseDetailOut(ResponseOut):
+    problems: list[str]
+
+    @staticmethod
+    def resolve_problems(obj):
+        return [p["message"] for p in catalog_rules.checklist(obj.project)]
+
+
+class WithdrawIn(Schema):
+    reason: str = ""
+
+
+class RemarkIn(Schema):
+    remark: str
+
+
+class ReviewIn(Schema):
+    action: str
+    reason: str = ""
+
+
+class ProjectStateOut(Schema):
+    order_id: int
+    project_id: int
+    project_status: str
+    stage: str
+    stage_label: str
+
+
+def _response(request, response_id: Id) -> OrderResponse:
+    return selectors.response_get(actor=request.actor, response_id=response_id)
+
+
+def _project_state(request, order_id: Id) -> ProjectStateOut:
+    order = _get(request, order_id)
+    response = services.chosen_response(order)
+    return ProjectStateOut(
+        order_id=order.pk,
+        project_id=response.project_id,
+        project_status=response.project.status,
+        stage=order.stage,
+        stage_label=order.stage_label,
+    )
+
+
+@router.get("/orders/{order_id}/responses", response=list[ResponseOut], summary="订单的机构响应（比较）")
+@paginate(LimitOffsetPagination)
+def order_responses(request, order_id: Id):
+    return selectors.response_list(actor=request.actor, order=_get(request, order_id))
+
+
+@router.post(
+    "/orders/{order_id}/responses",
+    response={201: ResponseDetailOut},
+    summary="机构响应订单：以订单生成项目草稿（响应期内）",
+)
+def response_create(request, order_id: Id, payload: ResponseIn):
+    order = _get(request, order_id)
+    data = payload.dict(exclude={"leader_id", "note", "class_starts_on", "class_place"})
+    if payload.leader_id is not None:
+        data["leader"] = catalog_selectors.staff_get(actor=request.actor, staff_id=payload.leader_id)
+    created = services.response_create(
+        actor=request.actor,
+        order=order,
+        note=payload.note,
+        class_starts_on=payload.class_starts_on,
+        class_place=payload.class_place,
+        **{k: v for k, v in data.items() if v is not None},
+    )
+    return 201, _response(request, created.pk)
+
+
+@router.get("/responses", response=list[ResponseOut], summary="本机构的订单响应")
+@paginate(LimitOffsetPagination)
+def my_responses(request, term_id: Id | None = None, status: str = ""):
+    return selectors.my_responses(actor=request.actor, term=_term(term_id), status=status).prefetch_related(
+        "project__classes", "project__projectlecturer_set", "project__leader", "institution"
+    )
+
+
+@router.get("/responses/{response_id}", response=ResponseDetailOut, summary="订单响应详情（含申报规则检查）")
+def response_detail(request, response_id: Id):
+    return _response(request, response_id)
+
+
+@router.post("/responses/{response_id}/submit", response=ResponseDetailOut, summary="提交响应给区县（响应期内）")
+def response_submit(request, response_id: Id):
+    services.response_submit(actor=request.actor, response=_response(request, response_id))
+    return _response(request, response_id)
+
+
+@router.post("/responses/{response_id}/withdraw", response=ResponseDetailOut, summary="撤回响应（区县决定之前）")
+def response_withdraw(request, response_id: Id, payload: WithdrawIn):
+    services.response_withdraw(actor=request.actor, response=_response(request, response_id), reason=payload.reason)
+    return _response(request, response_id)
+
+
+@router.post(
+    "/responses/{response_id}/select",
+    response=ResponseDetailOut,
+    summary="区县选定承训机构（遴选期内，附意见；其他响应关闭并告知意见）",
+)
+def response_select(request, response_id: Id, payload: RemarkIn):
+    services.response_select(actor=request.actor, response=_response(request, response_id), remark=payload.remark)
+    return _response(request, response_id)
+
+
+@router.post(
+    "/responses/{response_id}/apply",
+    response=ResponseDetailOut,
+    summary="选定的机构正式申报订单项目（订单项目申报期内）",
+)
+def response_apply(request, response_id: Id):
+    services.response_apply(actor=request.actor, response=_response(request, response_id))
+    return _response(request, response_id)
+
+
+@router.post(
+    "/orders/{order_id}/review",
+    response=ProjectStateOut,
+    summary="区县审核订单项目（action=approve 通过 / return 退回，附理由）",
+)
+def order_project_review(request, order_id: Id, payload: ReviewIn):
+    services.order_project_review(
+        actor=request.actor, order=_get(request, order_id), action=payload.action, reason=payload.reason
+    )
+    return _project_state(request, order_id)
+
+
+@router.post("/orders/{order_id}/publish", response=ProjectStateOut, summary="区县发布订单项目（发布期内）")
+def order_project_publish(request, order_id: Id):
+    services.order_project_publish(actor=request.actor, order=_get(request, order_id))
+    return _project_state(request, order_id)

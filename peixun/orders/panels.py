@@ -42,14 +42,14 @@ def orders_panel(actor):
                 order__term=term, order__status=Order.Status.PUBLISHED, status=OrderResponse.Status.SUBMITTED
             ),
         )
-        waiting = (
-            selectors.order_list(actor=actor, term=term, stage=rules.Stage.OPEN)
-            .filter(pk__in=to_compare.values("order_id"))
-            .order_by("code")
-        )
+        waiting = selectors.order_list(actor=actor, term=term, stage=rules.Stage.RESPONDED).order_by("code")
+        to_review = selectors.order_list(actor=actor, term=term, stage=rules.Stage.APPLIED).count()
+        to_publish = selectors.order_list(actor=actor, term=term, stage=rules.Stage.APPROVED).count()
         stats = [
             (_("Orders posted"), f"{posted} / {term.min_orders_per_county}", link),
-            (_("Responses to compare"), to_compare.count(), link + f"&stage={rules.Stage.OPEN}"),
+            (_("Responses to compare"), to_compare.count(), link + f"&stage={rules.Stage.RESPONDED}"),
+            (_("Order projects to review"), to_review, link + f"&stage={rules.Stage.APPLIED}"),
+            (_("Order projects to publish"), to_publish, link + f"&stage={rules.Stage.APPROVED}"),
         ]
         items = [(o.name, reverse("orders:order_detail", args=[o.pk]), o.response_count or 0) for o in waiting[:5]]
         title = _("Order-style training")
@@ -60,9 +60,18 @@ def orders_panel(actor):
         pushed = selectors.order_list(actor=actor, term=term)
         open_orders = pushed.filter(status=Order.Status.PUBLISHED)
         unanswered = open_orders.filter(my_response_id__isnull=True)
+        to_apply = visible(
+            actor,
+            OrderResponse.objects.filter(
+                order__term=term,
+                status=OrderResponse.Status.SELECTED,
+                project__status__in=("draft", "returned"),
+            ),
+        ).count()
         stats = [
             (_("Orders pushed to you"), pushed.count(), link),
-            (_("Open, not yet answered"), unanswered.count(), link + f"&stage={rules.Stage.OPEN}"),
+            (_("Open, not yet answered"), unanswered.count(), link),
+            (_("Chosen, to apply formally"), to_apply, reverse("orders:my_responses") + f"?term={term.pk}"),
         ]
         items = [
             (f"{o.county.name} · {o.name}", reverse("orders:order_detail", args=[o.pk]), "") for o in unanswered[:5]

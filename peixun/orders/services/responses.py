@@ -193,13 +193,17 @@ def response_create(
         raise InvalidInput(_("Choose the project leader."), details={"field": "leader"})
     project = catalog.project_create(actor=actor, term=order.term, **data)
     if class_starts_on is not None or _clean(class_place):
-        if class_starts_on is None:
+        if not isinstance(class_starts_on, date):
             raise InvalidInput(_("Enter the class dates."), details={"field": "class_starts_on"})
+        try:
+            ends_on = class_starts_on + timedelta(days=order.days - 1)
+        except OverflowError:
+            raise InvalidInput(_("Enter the class dates."), details={"field": "class_starts_on"}) from None
         catalog.class_add(
             actor=actor,
             project=project,
             starts_on=class_starts_on,
-            ends_on=class_starts_on + timedelta(days=order.days - 1),
+            ends_on=ends_on,
             place=class_place,
             capacity=order.trainee_count,
         )
