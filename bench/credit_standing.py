@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Benchmark (not a test): credit standings at national scale on PostgreSQL.
 
-Creates its own database (dropped at the end unless --keep), builds N teachers (default
-600,000 in 30,000 schools and 100 counties) with ~17 ledger entries each (~10M), then times
+Creates its own database (dropped at the end unless --keep), builds the benchmark data set
+with ``manage.py seed_scale --teachers N`` (default 600,000 teachers in 30,000 schools and 100
+counties, ~17 ledger entries each, ~10M), then times
 
   (a) the province-wide standing report by county and category (``reports.region_report``:
       statuses after caps, interchange, projection, exemptions) against a raw SQL
@@ -23,7 +24,6 @@ import random
 import statistics
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,98 +41,23 @@ def timed(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def build_province(n_teachers: int, rng: random.Random) -> list[int]:
-    """Regions, schools and teachers by COPY (the roster's seed_scale does the same with more fields)."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from peixun.orgs.models import Region
-
-    now = timezone.now()
-    province = Region.objects.create(name="示范省", code="990000", level="province")
-    counties = []
-    for c in range(10):
-        city = Region.objects.create(name=f"第{c + 1}市", code=f"99{c + 1:02d}00", level="city", parent=province)
-        for k in range(10):
-            counties.append(
-                Region.objects.create(
-                    name=f"第{c + 1}市{k + 1}区", code=f"99{c + 1:02d}{k + 1:02d}", level="county", parent=city
-                )
-            )
-    n_schools = max(1, n_teachers // 20)
-    with connection.cursor() as cursor:
-        with cursor.copy(
-            "COPY orgs_school (code, name, county_id, city_id, stages, is_rural, is_remote, address, is_active, created_at) FROM STDIN"
-        ) as copy:
-            for i in range(n_schools):
-                county = counties[i % len(counties)]
-                copy.write_row(
-                    (
-                        f"B{i:07d}",
-                        f"第{i}学校",
-                        county.pk,
-                        county.parent_id,
-                        ",primary,",
-                        i % 3 == 0,
-                        False,
-                        "",
-                        True,
-                        now,
-                    )
-                )
-        cursor.execute("SELECT id FROM orgs_school ORDER BY id")
-        school_ids = [r[0] for r in cursor.fetchall()]
-        with cursor.copy(
-            "COPY roster_teacher (national_id, name, former_name, gender, birth_date, ethnicity, political_status, staff_source,"
-            " staff_category, on_establishment, employment_form, contract, education, title, stage, subject, school_id, status,"
-            " phone, post, remarks, created_at, updated_at) FROM STDIN"
-        ) as copy:
-            for i in range(n_teachers):
-                copy.write_row(
-                    (
-                        f"99{i:016d}",
-                        f"教师{i}",
-                        "",
-                        "F",
-                        date(1980, 1, 1),
-                        "",
-                        "",
-                        "",
-                        "",
-                        True,
-                        "",
-                        "",
-                        "",
-                        "intermediate",
-                        "primary",
-                        "math",
-                        school_ids[i % len(school_ids)],
-                        "active",
-                        "",
-                        "teacher",
-                        "",
-                        now,
-                        now,
-                    )
-                )
-        cursor.execute("ANALYZE orgs_school; ANALYZE roster_teacher")
-        cursor.execute("SELECT id FROM roster_teacher ORDER BY id")
-        return [r[0] for r in cursor.fetchall()], province
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--teachers", type=int, default=600_000)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--pg", default=os.environ.get("PG_SERVER", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--db", default=DB, help="name of the benchmark database (created and dropped)")
     args = parser.parse_args()
+    db = args.db
+    if not db.replace("_", "").isalnum():
+        parser.error("--db: letters, digits and underscores only")
 
     import psycopg
 
     admin = psycopg.connect(f"{args.pg}/postgres", autocommit=True)
-    admin.execute(f"DROP DATABASE IF EXISTS {DB}")
-    admin.execute(f"CREATE DATABASE {DB}")
-    os.environ["DATABASE_URL"] = f"{args.pg}/{DB}"
+    admin.execute(f"DROP DATABASE IF EXISTS {db}")
+    admin.execute(f"CREATE DATABASE {db}")
+    os.environ["DATABASE_URL"] = f"{args.pg}/{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peixun.settings")
     try:
         import django
@@ -143,17 +68,19 @@ def main() -> int:
 
         call_command("migrate", verbosity=0)
         from peixun.accounts.models import RoleGrant, User
-        from peixun.core.demodata import DemoContext
         from peixun.core.scopes import Actor
-        from peixun.credits import reports, scale, selectors
+        from peixun.credits import reports, selectors
+        from peixun.credits.models import LedgerEntry
+        from peixun.orgs.models import Region
         from peixun.roster.models import Teacher
 
         rng = random.Random(20240307)
         t0 = time.perf_counter()
-        teacher_ids, province = build_province(args.teachers, rng)
-        ctx = DemoContext(rng=rng, today=date.today(), scale="bench")
-        ctx.data.update(province=province, teacher_ids=teacher_ids)
-        entries = scale.seed_scale(ctx)
+        # The benchmark data set: regions, schools, teachers and ~17 ledger entries each (COPY).
+        call_command("seed_scale", teachers=args.teachers, verbosity=1)
+        teacher_ids = list(Teacher.objects.order_by("pk").values_list("pk", flat=True))
+        entries = LedgerEntry.objects.count()
+        province = Region.objects.get(level=Region.Level.PROVINCE)
         print(f"built {len(teacher_ids):,} teachers and {entries:,} ledger entries in {time.perf_counter() - t0:.0f} s")
 
         user = User.objects.create(username="bench_province")
@@ -203,7 +130,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            admin.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+            admin.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
         admin.close()
     return 0
 

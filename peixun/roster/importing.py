@@ -342,7 +342,7 @@ class RowParser:
             stage_text,
             subject_text,
             school_code,
-        ) = [v.strip() if v else "" for v in self._getter(cells)]
+        ) = map(str.strip, self._getter(cells))  # cells are text (the readers convert spreadsheet values)
         col = self.column
         errors: list[tuple[str, str]] = []
         if not (name and national_id and school_code and stage_text and subject_text):
@@ -583,8 +583,7 @@ def read_csv(path) -> Sheet:
         def records():
             line = 0
             try:
-                for values in reader:
-                    line += 1
+                for line, values in enumerate(reader, start=1):
                     yield line, values
             except csv.Error as exc:
                 raise FileProblem(f"第{line + 1}行格式错误，无法继续读取（{exc}）") from None
@@ -598,7 +597,8 @@ def read_csv(path) -> Sheet:
     def rows():
         try:
             for line, values in stream:
-                if any(v.strip() for v in values):
+                # Skip blank lines; the first cell decides for almost every row without a scan.
+                if values and (values[0].strip() or any(v.strip() for v in values)):
                     yield line, values
         finally:
             fh.close()

@@ -362,6 +362,9 @@ def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one s
         return
     if job is not None:
         job_progress(job, progress=rows, total=rows, message=_("Comparing with the roster…"))
+    if connection.vendor == "postgresql":  # fresh statistics, so the set-based checks get good plans
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {ROW_TABLE}")
     _record_errors(_duplicate_errors(pk, parser.column["national_id"]))
     _record_errors(_foreign_id_errors(pk, scope, parser.column["national_id"]))
     if _is_cancelled(pk):
@@ -692,12 +695,16 @@ def roster_import_apply(*, actor: Actor, roster_import: RosterImport, mark_leave
         )
         changed = cursor.rowcount
         insert_columns = [*STAGED_FIELDS, "school_id"]
+        # The rows whose ID is already in the roster were handled by the UPDATE above; the unique
+        # index on national_id skips them here. (Not "AND NOT EXISTS (SELECT … FROM roster_teacher)":
+        # on a nearly empty roster PostgreSQL plans that as a sequential scan per row over the pages
+        # this very statement is filling, which is quadratic.) The roster lock makes this safe.
         cursor.execute(
             f"""INSERT INTO {TEACHER_TABLE} ({", ".join(insert_columns)}, status, phone, post, remarks,
                     created_at, updated_at)
                 SELECT {", ".join(f"r.{c}" for c in insert_columns)}, %s, '', %s, '', %s, %s
                 FROM {ROW_TABLE} r WHERE r.roster_import_id = %s
-                AND NOT EXISTS (SELECT 1 FROM {TEACHER_TABLE} t WHERE t.national_id = r.national_id)""",
+                ON CONFLICT (national_id) DO NOTHING""",
             [ACTIVE, Teacher.Post.TEACHER, now, now, imp.pk],
         )
         added = cursor.rowcount

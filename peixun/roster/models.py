@@ -25,8 +25,10 @@ class Teacher(models.Model):
         OTHER = "other", _("Other post")
 
     # Fields from the national teacher information system (imported).
-    national_id = models.CharField(_("national ID number"), max_length=18, unique=True)
-    name = models.CharField(_("name"), max_length=40, db_index=True)
+    # Unique through Meta.constraints (a plain unique index: no extra varchar_pattern_ops index
+    # to maintain on every import, nothing searches IDs by prefix).
+    national_id = models.CharField(_("national ID number"), max_length=18)
+    name = models.CharField(_("name"), max_length=40)  # searched with icontains: a btree would not help
     former_name = models.CharField(_("former name"), max_length=40, blank=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
@@ -43,7 +45,13 @@ class Teacher(models.Model):
     title = models.CharField(_("professional title"), max_length=20, choices=Title.choices, default=Title.NONE)
     stage = models.CharField(_("stage taught"), max_length=12, choices=Stage.choices)
     subject = models.CharField(_("subject taught"), max_length=20, choices=Subject.choices)
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="teachers", verbose_name=_("school"))
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        related_name="teachers",
+        verbose_name=_("school"),
+        db_index=False,  # the (school, status) index serves school lookups
+    )
     status = models.CharField(_("employment status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
 
     # Fields the national system lacks, maintained by the school.
@@ -64,6 +72,7 @@ class Teacher(models.Model):
         verbose_name = _("teacher")
         verbose_name_plural = _("teachers")
         indexes = [models.Index(fields=["school", "status"]), models.Index(fields=["stage", "subject"])]
+        constraints = [models.UniqueConstraint(fields=["national_id"], name="roster_teacher_national_id_uniq")]
 
     def __str__(self) -> str:
         return self.name
