@@ -140,6 +140,17 @@ MENU: list[MenuItem] = [
         Role.MONITOR,
     ),
     _item(_("Class expansions"), "enrollment:expansion_list", "plus-square", Role.INSTITUTION, *BUREAUS),
+    # Fair allocation mode (ranked preferences for round 1).
+    _item(_("My preferences"), "enrollment:allocation_mine", "list-ol", Role.TEACHER),
+    _item(
+        _("Fair allocation"),
+        "enrollment:allocation_home",
+        "shuffle",
+        *BUREAUS,
+        Role.SCHOOL,
+        Role.INSTITUTION,
+        Role.MONITOR,
+    ),
     _item(_("Terms and calendar"), "terms:term_list", "calendar3", *(r for r in Role.values if r != Role.AUDITOR)),
     _item(_("Audit log"), "core:audit_list", "journal-text", Role.AUDITOR),
     _item(_("Background jobs"), "core:job_list", "hourglass-split", *Role.values),

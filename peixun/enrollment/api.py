@@ -498,3 +498,9 @@ def expansion_decide(request, expansion_id: Id, payload: ExpansionDecideIn):
 
 def _now():
     return timezone.now()
+
+
+# The fair allocation mode's endpoints: /api/enrollment/allocation/...
+from .api_allocation import router as allocation_router  # noqa: E402
+
+router.add_router("/allocation", allocation_router)

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from peixun.catalog.models import ProjectClass
+from peixun.catalog.models import Project, ProjectClass
+from peixun.core.errors import NotFound
 from peixun.core.scopes import Actor, get_visible, require, visible
+from peixun.roster.models import Teacher
 from peixun.terms.models import Term
 
 from .models import AllocationResult, AllocationRun, Preference, PreferenceList
@@ -166,3 +169,43 @@ def class_summaries(*, actor: Actor, run: AllocationRun) -> list[ClassSummary]:
         for r in rows
     ]
     return sorted(out, key=lambda s: (-s.preferred, s.project_class.pk))
+
+
+def teacher_of(actor: Actor) -> Teacher:
+    teacher = Teacher.objects.select_related("school__county").filter(pk=actor.teacher_id).first()
+    if teacher is None:
+        raise NotFound(_("Your account is not linked to a teacher record."))
+    return teacher
+
+
+def candidate_classes(
+    *, actor: Actor, term: Term, teacher: Teacher, q: str = "", exclude: list[int] | None = None
+) -> QuerySet[ProjectClass]:
+    """Classes of the term the teacher may rank: published, matching them, not started (eligibility is
+    checked again when one is added)."""
+    from peixun.catalog.selectors import teacher_match_q
+
+    qs = visible(
+        actor,
+        ProjectClass.objects.filter(
+            project__term=term,
+            project__status=Project.Status.PUBLISHED,
+            project__in=Project.objects.filter(teacher_match_q(teacher)),
+            starts_on__gt=timezone.localdate(),
+        ),
+    ).select_related("project", "project__institution")
+    if exclude:
+        qs = qs.exclude(pk__in=exclude)
+    if q:
+        qs = qs.filter(
+            Q(project__name__contains=q) | Q(project__institution__name__contains=q) | Q(project__code__contains=q)
+        )
+    return qs.order_by("starts_on", "project__code", "number", "pk")
+
+
+def submission_counts(*, actor: Actor, term: Term) -> dict:
+    """How many teachers in the actor's scope have ranked classes, and how many preferences in all."""
+    require(actor, "enrollment.allocation.view")
+    lists = visible(actor, PreferenceList.objects.filter(term=term, preferences__isnull=False)).distinct()
+    prefs = visible(actor, Preference.objects.filter(preference_list__term=term))
+    return {"teachers": lists.count(), "preferences": prefs.count()}

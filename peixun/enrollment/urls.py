@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import urls_allocation, views
 
 app_name = "enrollment"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("classes/<int:pk>/", views.class_detail, name="class_detail"),
     path("classes/<int:pk>/roster/", views.roster, name="roster"),
     path("expansions/", views.expansion_list, name="expansion_list"),
+    *urls_allocation.urlpatterns,
 ]

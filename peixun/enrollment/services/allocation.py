@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -421,7 +422,7 @@ def _execute(run: AllocationRun) -> None:
     run.message = ""
     run.save()
 
-    link = "/enrollment/allocation/mine/"
+    link = reverse("enrollment:allocation_mine")
     notify(
         _users(uid for tid, uid in inputs.users.items() if tid in placed and uid),
         title=_("Round 1 allocation of %(term)s: you have been given a seat") % {"term": term.name},
