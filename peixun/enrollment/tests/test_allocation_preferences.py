@@ -103,7 +103,9 @@ def test_page_and_api_add(client, open_term, teacher):
     assert "已添加为第1志愿" in response.content.decode()
     _token, raw = token_create(actor=teacher, name="t")
     api = f"/api/enrollment/allocation/terms/{open_term.pk}/preferences"
-    added = client.post(api, {"class_id": other.pk}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    added = client.post(
+        api, {"class_id": other.pk}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
     assert added.status_code == 201 and [p["class_id"] for p in added.json()["preferences"]] == [klass.pk, other.pk]
     moved = client.put(
         f"{api}/order",
