@@ -96,13 +96,6 @@ def preference_add(request, term_id: Id, payload: PreferenceIn):
     return 201, _prefs_out(request, term)
 
 
-@router.delete("/terms/{term_id}/preferences/{class_id}", response=PreferencesOut, summary="删除志愿（教师）")
-def preference_remove(request, term_id: Id, class_id: Id):
-    term = _term(term_id)
-    services.preference_remove(actor=request.actor, term=term, project_class_id=class_id)
-    return _prefs_out(request, term)
-
-
 @router.put("/terms/{term_id}/preferences/order", response=PreferencesOut, summary="调整志愿顺序（教师）")
 def preference_reorder(request, term_id: Id, payload: ReorderIn):
     term = _term(term_id)
@@ -114,6 +107,13 @@ def preference_reorder(request, term_id: Id, payload: ReorderIn):
 def preference_wanted(request, term_id: Id, payload: WantedIn):
     term = _term(term_id)
     services.preference_set_wanted(actor=request.actor, term=term, wanted=payload.wanted)
+    return _prefs_out(request, term)
+
+
+@router.delete("/terms/{term_id}/preferences/{class_id}", response=PreferencesOut, summary="删除志愿（教师）")
+def preference_remove(request, term_id: Id, class_id: Id):
+    term = _term(term_id)
+    services.preference_remove(actor=request.actor, term=term, project_class_id=class_id)
     return _prefs_out(request, term)
 
 

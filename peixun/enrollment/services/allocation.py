@@ -35,8 +35,9 @@ from peixun.terms.models import Term, WindowKind
 from peixun.terms.windows import describe, get_window, require_open
 
 from .. import allocation as algo
-from ..models import AllocationResult, AllocationRun, Enrollment, Preference, PreferenceList
+from ..models import AllocationResult, AllocationRun, Enrollment, EnrollmentEvent, Preference, PreferenceList
 from ..seats import take_seat
+from ._common import school_users
 
 logger = logging.getLogger(__name__)
 
@@ -377,6 +378,21 @@ def _execute(run: AllocationRun) -> None:
                 "teacher_id", "project_class_id", "pk"
             )
         }
+    starter = run.started_by if run.started_by_id else None
+    EnrollmentEvent.objects.bulk_create(
+        (
+            EnrollmentEvent(
+                enrollment_id=pk,
+                from_state="",
+                to_state=Enrollment.State.SELECTED,
+                user=starter,
+                role="province" if starter else "",
+                note=_("Allocated by run %(run)s") % {"run": run.pk},
+            )
+            for pk in enrollment_of.values()
+        ),
+        batch_size=2000,
+    )
     AllocationResult.objects.bulk_create(
         (
             AllocationResult(
@@ -437,6 +453,18 @@ def _execute(run: AllocationRun) -> None:
         link=link,
         kind=JOB_KIND,
     )
+    # Schools review the allocated selections as usual: tell each school's staff how many await them.
+    per_school: dict[int, int] = {}
+    for d in allocated:
+        per_school[inputs.schools[d.teacher_id]] = per_school.get(inputs.schools[d.teacher_id], 0) + 1
+    for school_id, n in sorted(per_school.items()):
+        notify(
+            school_users(school_id),
+            title=_("Round 1 allocation of %(term)s: %(n)s selections of your teachers await review")
+            % {"term": term.name, "n": n},
+            link=reverse("enrollment:allocation_run", args=[run.pk]),
+            kind=JOB_KIND,
+        )
     actor = actor_for_job(run.job) if run.job and run.job.params.get("grant_id") else None
     audit_record(
         actor,

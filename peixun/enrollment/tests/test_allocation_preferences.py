@@ -67,7 +67,7 @@ def test_eligibility_is_checked_when_adding(open_term, teacher):
         services.preference_add(actor=teacher, project_class=wrong_subject)
     assert info.value.code == "not_eligible"
     started = make_class(open_term, starts_in=-1)
-    with pytest.raises(Conflict, match="已开始"):
+    with pytest.raises(Conflict, match="已开班"):
         services.preference_add(actor=teacher, project_class=started)
     assert not Preference.objects.exists()
 

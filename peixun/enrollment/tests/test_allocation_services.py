@@ -13,7 +13,7 @@ from peixun.core.models import AuditLog, Job, Notification
 from peixun.core.roles import Role
 from peixun.credits.selectors import allocation_priority
 from peixun.enrollment import selectors_allocation as sel
-from peixun.enrollment.models import AllocationResult, AllocationRun, Enrollment
+from peixun.enrollment.models import AllocationResult, AllocationRun, Enrollment, EnrollmentEvent
 from peixun.enrollment.services.allocation import allocation_execute, allocation_start, allocation_verify
 from peixun.terms.models import Term
 from tests.factories import EnrollmentFactory, SchoolFactory, TermFactory, make_actor, term_windows_open
@@ -86,10 +86,15 @@ def test_furthest_behind_get_the_scarce_seats(policy, fair_term, province_actor,
         "first_choice": 1,
     }
     assert Notification.objects.filter(user=behind.user, kind="enrollment.allocation").count() == 1
+    principal = make_actor(Role.SCHOOL, school=school)
+    assert not Notification.objects.filter(user=principal.user).exists()  # made after the run: nothing for it
+    events = EnrollmentEvent.objects.filter(enrollment__in=enrollments)
+    assert events.count() == 3 and {e.to_state for e in events} == {"selected"}
     assert AuditLog.objects.filter(action="enrollment.allocation.run").count() == 1
 
 
 def test_unplaced_teachers_are_told_why(policy, fair_term, province_actor, school):
+    principal = make_actor(Role.SCHOOL, school=school)
     only = make_class(fair_term, capacity=1)
     first = teacher_with_credits(school, 0)
     second = teacher_with_credits(school, 0)
@@ -105,6 +110,7 @@ def test_unplaced_teachers_are_told_why(policy, fair_term, province_actor, schoo
     assert run.counts["unplaced"] == 1
     loser_user = first.user if loser.teacher_id == first.teacher_id else second.user
     assert "未" in Notification.objects.get(user=loser_user).title
+    assert "1 条选课待审核" in Notification.objects.get(user=principal.user).title
 
 
 def test_school_share_cap(policy, province_actor, school, other_school):
