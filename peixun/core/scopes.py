@@ -255,6 +255,9 @@ ACTIONS: dict[str, set[str]] = {
     "monitoring.misconduct.report": {Role.INSTITUTION},
     "monitoring.misconduct.acknowledge": {Role.SCHOOL, Role.COUNTY},
     "monitoring.scorecard.view": {Role.PROVINCE, Role.MONITOR},
+    # Reports and dashboards (SPEC §11): each role's own node of the drill-down.
+    "reports.dashboard.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.MONITOR, Role.INSTITUTION},
+    "reports.institutions.view": {Role.PROVINCE, Role.MONITOR, Role.INSTITUTION},
     "core.audit.view": {Role.AUDITOR},
     "terms.term.manage": {Role.PROVINCE},
     "terms.window.extend": {Role.PROVINCE},

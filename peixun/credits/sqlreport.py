@@ -160,7 +160,29 @@ yearly AS (
         years_ok = f"COALESCE(yearly.ok_years, 0) = {len(done_years)}"
     met_sql = " AND ".join(met) or "1 = 1"
     proj_sql = " AND ".join(proj_met) or "1 = 1"
-    cols = ", ".join(f"pt.c_{c.code}" for c in cycle_cats)
+
+    def shortfall(prefix: str) -> str:
+        """Credits missing toward the minimums (groups fill their members; the total minimum too)."""
+        parts = []
+        for members in groups:
+            need = _lit(sum((c.minimum for c in members), Decimal(0)))
+            got = " + ".join(prefix + c.code for c in members)
+            parts.append(f"(CASE WHEN ({got}) < {need} THEN {need} - ({got}) ELSE 0 END)")
+        expr = " + ".join(parts) or "0"
+        if rules.total_minimum is not None:
+            need = _lit(rules.total_minimum)
+            got = " + ".join(prefix + c.code for c in cycle_cats)
+            total = f"(CASE WHEN ({got}) < {need} THEN {need} - ({got}) ELSE 0 END)"
+            expr = f"(CASE WHEN ({expr}) > {total} THEN ({expr}) ELSE {total} END)"
+        return expr
+
+    # Per teacher after the status: counted per cycle category (c_*), projected at cycle end (p_*),
+    # credits missing now and projected to be missing at cycle end.
+    cols = ", ".join(
+        [f"pt.c_{c.code}" for c in cycle_cats]
+        + [f"pt.p_{c.code}" for c in cycle_cats]
+        + [f"{shortfall('pt.c_')} AS missing_now", f"{shortfall('pt.p_')} AS missing_projected"]
+    )
 
     sql = f"""
 WITH t AS ({teacher_sql}),

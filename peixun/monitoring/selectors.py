@@ -365,6 +365,12 @@ def scorecard(
         institutions = institutions.filter(Q(name__icontains=query) | Q(code__istartswith=query))
     with_projects = Project.objects.filter(term=term).values("institution_id")
     institutions = institutions.filter(Q(is_active=True) | Q(pk__in=with_projects))
+    return scorecard_rows(term=term, institutions=institutions, sort=sort, today=today)
+
+
+def scorecard_rows(*, term: Term, institutions: QuerySet[Institution], sort: str = "name", today: date | None = None):
+    """The scorecard rows of ``institutions`` (already scoped by the caller) in a fixed number of queries."""
+    today = today or timezone.localdate()
     rows = {i.pk: ScorecardRow(institution=i) for i in institutions.order_by("code")}
     ids = list(rows)
     if not ids:
