@@ -33,6 +33,18 @@ BUREAUS = (Role.PROVINCE, Role.CITY, Role.COUNTY)
 
 MENU: list[MenuItem] = [
     _item(_("Home"), "home", "house", *Role.values),
+    _item(
+        _("Dashboard"),
+        "reports:dashboard",
+        "speedometer2",
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
+        Role.SCHOOL,
+        Role.MONITOR,
+        Role.INSTITUTION,
+    ),
+    _item(_("Institution statistics"), "reports:institutions", "clipboard-data", Role.PROVINCE, Role.MONITOR),
     _item(_("Regions"), "orgs:region_list", "diagram-3", Role.PROVINCE, Role.CITY, Role.COUNTY),
     _item(_("Schools"), "orgs:school_list", "building", Role.PROVINCE, Role.CITY, Role.COUNTY),
     _item(_("Institutions"), "orgs:institution_list", "bank", Role.PROVINCE, Role.MONITOR),

@@ -269,13 +269,14 @@ def _finish(row: dict, cats: list) -> dict:
             "average": (row["counted"][c.code] / n).quantize(Decimal("0.1")) if n else ZERO,
             "met": row["met"][c.code],
             "share_met": round(row["met"][c.code] * 100 / n, 1) if n else 0.0,
-            "year": row["year"][c.code].quantize(Decimal("0.1")),
+            "year": _dec(row["year"][c.code]),
         }
         for c in cats
     ]
-    row["counted"] = dict(row["counted"])
+    row["counted"] = {k: _dec(v) for k, v in row["counted"].items()}
     row["met"] = dict(row["met"])
-    row["year"] = dict(row["year"])
+    row["year"] = {k: _dec(v) for k, v in row["year"].items()}
+    row["missing_projected"] = _dec(row["missing_projected"])
     return row
 
 
@@ -350,7 +351,7 @@ def completion(actor: Actor, node: Node, *, rules: Rules | None = None, as_of: d
         "year": year,
         "year_label": f"{year}–{year + 1}",
         "trend": [
-            {"year": y, "label": f"{y}–{y + 1}", "credits": {c.code: trend[y][c.code] for c in cats}}
+            {"year": y, "label": f"{y}–{y + 1}", "credits": {c.code: _dec(trend[y][c.code]) for c in cats}}
             for y in sorted(trend)
             if y <= year
         ],
@@ -673,3 +674,96 @@ def institution_stats(actor: Actor, term: Term | None, *, sort: str = "name", qu
     return monitoring_selectors.scorecard(
         actor=actor, term=term, institution_type=type, query=query, sort=sort or "name"
     )
+
+
+# --- streamed teacher rows for exports ------------------------------------------------------
+
+
+@dataclass
+class TeacherLine:
+    standing: TeacherStanding
+    name: str
+    national_id: str
+    school_code: str
+    school_name: str
+    county_name: str
+
+
+def _filter_sql(rules: Rules, filters: TeacherFilters) -> tuple[str, list]:
+    where, params = [], []
+    if filters.status in STATUSES:
+        where.append("s.status = %s")
+        params.append(filters.status)
+    cat = rules.category(filters.category) if filters.category else None
+    if cat is not None and not cat.separate:
+        where.append(f"s.p_{cat.code} < %s")
+        params.append(cat.minimum)
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+def filtered_teachers(actor: Actor, node: Node, filters: TeacherFilters) -> QuerySet[Teacher]:
+    qs = node_teachers(actor, node)
+    if filters.query.strip():
+        q = filters.query.strip()
+        qs = qs.filter(Q(name__icontains=q) | Q(national_id=q) | Q(school__name__icontains=q))
+    if filters.school_id:
+        qs = qs.filter(school_id=filters.school_id)
+    return qs
+
+
+def teacher_count(actor: Actor, node: Node, filters: TeacherFilters, *, rules: Rules | None = None) -> int:
+    rules = rules or credit_selectors.active_rules()
+    qs = filtered_teachers(actor, node, filters)
+    if not (filters.status or filters.category):
+        return qs.count()
+    if not sqlreport.supported(rules):
+        return len(teacher_list(actor, node, filters, rules=rules))
+    compiled = sqlreport.compile_standings(rules, qs, as_of=timezone.localdate(), region="school_id")
+    where, params = _filter_sql(rules, filters)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({compiled.sql}) s{where}", [*compiled.params, *params])
+        return cursor.fetchone()[0]
+
+
+def teacher_lines(
+    actor: Actor, node: Node, filters: TeacherFilters, *, rules: Rules | None = None, as_of: date | None = None
+) -> Iterator[TeacherLine]:
+    """The node's teachers with their standings, ordered by school and teacher, streamed in one statement
+    (a server-side cursor on PostgreSQL), so memory stays flat however many rows there are."""
+    rules = rules or credit_selectors.active_rules()
+    as_of = as_of or timezone.localdate()
+    qs = filtered_teachers(actor, node, filters)
+    cats = [c.code for c in rules.categories if not c.separate]
+    if not sqlreport.supported(rules):
+        for ts in teacher_list(actor, node, filters, rules=rules, as_of=as_of):
+            t = Teacher.objects.select_related("school", "school__county").get(pk=ts.teacher_id)
+            yield TeacherLine(ts, t.name, t.national_id, t.school.code, t.school.name, t.school.county.name)
+        return
+    compiled = sqlreport.compile_standings(rules, qs, as_of=as_of, region="school_id")
+    where, params = _filter_sql(rules, filters)
+    sql = (
+        f"SELECT s.*, t.name, t.national_id, sc.code, sc.name, co.name FROM ({compiled.sql}) s "
+        "INNER JOIN roster_teacher t ON t.id = s.teacher_id INNER JOIN orgs_school sc ON sc.id = t.school_id "
+        f"INNER JOIN orgs_region co ON co.id = sc.county_id{where} ORDER BY sc.code, t.id"
+    )
+    n = len(cats)
+    cursor = connection.chunked_cursor() if connection.vendor == "postgresql" else connection.cursor()
+    try:
+        cursor.execute(sql, [*compiled.params, *params])
+        while batch := cursor.fetchmany(2000):
+            for tid, row_id, status, *values in batch:
+                counted = {c: _dec(v) for c, v in zip(cats, values[:n])}
+                projected = {c: _dec(v) for c, v in zip(cats, values[n : 2 * n])}
+                ts = TeacherStanding(
+                    tid,
+                    row_id,
+                    status,
+                    counted,
+                    projected,
+                    _dec(values[2 * n]),
+                    _dec(values[2 * n + 1]),
+                    _met(rules, counted),
+                )
+                yield TeacherLine(ts, *values[2 * n + 2 :])
+    finally:
+        cursor.close()
