@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,9 +126,7 @@ def dashboard(request):
     actor = request.actor
     if actor.role in (Role.INSTITUTION, Role.INSTITUTION_REVIEWER):
         return institution_dashboard(request)
-    node = selectors.home_node(actor)
-    query = request.GET.urlencode()
-    return redirect(node_url(node, query))
+    return _node_page(request, selectors.home_node(actor))
 
 
 @actor_required

@@ -34,7 +34,7 @@ def test_county_officer_opens_dashboard_and_drills_down(client, area, county_act
     county = area["counties"]["a1"]
     login(client, county_actor)
     response = client.get(reverse("reports:dashboard") + "?term=")
-    assert response.status_code == 302 and response.url.startswith(reverse("reports:region", args=[county.pk]))
+    assert response.status_code == 200 and county.name in response.content.decode()
     page = client.get(reverse("reports:region", args=[county.pk])).content.decode()
     assert "统计看板" in page and "各学校达标情况" in page
     for school in area["schools"]["a1"]:
@@ -64,7 +64,7 @@ def test_pages_outside_the_scope_are_404(client, area, county_actor):
 
 def test_province_drills_down_through_city_and_county(client, area, province_actor):
     login(client, province_actor)
-    page = client.get(reverse("reports:dashboard"), follow=True).content.decode()
+    page = client.get(reverse("reports:dashboard")).content.decode()
     assert "各市达标情况" in page and area["cities"]["a"].name in page
     city_url = reverse("reports:region", args=[area["cities"]["a"].pk])
     assert f'href="{city_url}' in page
