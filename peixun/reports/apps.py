@@ -10,8 +10,10 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from peixun.core.home import register_home_panel
 
-        from . import certificates_tasks  # noqa: F401  (registers the retryable certificate batch job)
-        from . import exports  # noqa: F401  (registers the report exporters)
+        from . import (
+            certificates_tasks,  # noqa: F401  (registers the retryable certificate batch job)
+            exports,  # noqa: F401  (registers the report exporters)
+        )
         from .panels import dashboard_panel
 
         register_home_panel(dashboard_panel)
