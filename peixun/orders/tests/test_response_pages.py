@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from peixun.catalog import services as catalog
 from peixun.catalog.models import Project
+from peixun.orders import services
 from peixun.orders.models import Order, OrderResponse
 from peixun.terms.models import WindowKind as W
 from tests.factories import StaffMemberFactory, term_windows_open
@@ -119,3 +120,47 @@ def test_other_institutions_and_drafts_stay_private(client, term, county_actor, 
     assert client.get(reverse("orders:response_detail", args=[draft.pk])).status_code == 404
     page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
     assert "暂无机构响应" in page and 'data-testid="responses-compare"' not in page
+
+
+def test_response_lists_and_panels_have_a_bounded_number_of_queries(
+    client, term, county_actor, province_actor, takers, django_assert_max_num_queries
+):
+    order = publish_order(term, county_actor, province_actor)
+    future_window(term, W.ORDER_APPLY)
+    inst = institution_actor(takers[0])
+    respond(inst, order)
+    more = [publish_order(term, county_actor, province_actor, name=f"订单{i}") for i in range(3)]
+    pages = [
+        (inst, reverse("orders:my_responses") + f"?term={term.pk}"),
+        (inst, reverse("home")),
+        (county_actor, reverse("home")),
+        (province_actor, reverse("orders:order_list") + f"?term={term.pk}"),
+    ]
+    counts = {}
+    for actor, url in pages:
+        client.force_login(actor.user)
+        with django_assert_max_num_queries(40) as ctx:
+            assert client.get(url).status_code == 200
+        counts[(actor.user.pk, url)] = len(ctx.captured_queries)
+    for extra in more:  # more responses must not mean more queries
+        respond(inst, extra)
+    for actor, url in pages:
+        client.force_login(actor.user)
+        with django_assert_max_num_queries(counts[(actor.user.pk, url)]):
+            client.get(url)
+
+
+def test_home_panels_point_at_the_next_step(client, term, county_actor, province_actor, takers):
+    order = publish_order(term, county_actor, province_actor)
+    future_window(term, W.ORDER_APPLY)
+    inst = institution_actor(takers[0])
+    respond(inst, order)
+    client.force_login(county_actor.user)
+    home = client.get(reverse("home")).content.decode()
+    assert "待遴选的响应" in home
+    assert order.name in home  # listed among the orders with responses to compare
+    term_windows_open(term, W.ORDER_SELECT)
+    services.response_select(actor=county_actor, response=OrderResponse.objects.get(), remark="选定")
+    client.force_login(inst.user)
+    home = client.get(reverse("home")).content.decode()
+    assert "已选定，待正式申报" in home
