@@ -6,12 +6,17 @@ from django_tasks import task
 from peixun.core.models import Job
 from peixun.core.services import job_finish, register_job_task
 
+from .models import AllocationRun
 from .services import allocation as services
 
 
 @task()
 def run_allocation(job_id: int) -> None:
     job = Job.objects.get(pk=job_id)
+    done = AllocationRun.objects.filter(pk=job.params.get("run_id"), status=AllocationRun.Status.DONE).first()
+    if done is not None:  # already run (e.g. by the demo seed, or a duplicate delivery): nothing to redo
+        job_finish(job, ok=True, message=_("%(allocated)s seats to %(placed)s of %(teachers)s teachers.") % done.counts)
+        return
     run = services.run_for_job(job)
     if run is None:
         job_finish(job, ok=False, message=_("This allocation run was superseded or has already been handled."))
