@@ -109,7 +109,7 @@ def seed(ctx) -> None:
     county = ctx.data["counties"][0]
     teachers = list(Teacher.objects.filter(school__county=county, status=Teacher.Status.ACTIVE).order_by("pk")[:60])
     if demo_teacher is not None and demo_teacher not in teachers:
-        teachers[-1] = demo_teacher
+        teachers = [*teachers[:59], demo_teacher]
     rng = ctx.rng
     popular = [classes[0], classes[2], classes[1]]
     for teacher in teachers:
