@@ -216,3 +216,16 @@ def test_markup_and_missing_glyphs_in_data_are_drawn_as_text(policy, school):
     issued = services.credit_statement_issue(actor=make_actor(Role.TEACHER, teacher=teacher), teacher=teacher)
     text = pdf_text(render_pdf(issued, verify_url(issued)))
     assert "<b>李・四</b>" in text
+
+
+def test_statement_of_a_cycle_the_policy_no_longer_has_verifies_as_outdated(teacher, monkeypatch):
+    from peixun.core.errors import InvalidInput
+
+    issued = services.credit_statement_issue(actor=make_actor(Role.TEACHER, teacher=teacher), teacher=teacher)
+    token = token_of(verify_url(issued))
+
+    def no_such_cycle(rules, cycle):
+        raise InvalidInput("学分周期无效。")
+
+    monkeypatch.setattr(services, "check_cycle", no_such_cycle)
+    assert services.verify_token(token).state == services.OUTDATED
