@@ -150,6 +150,7 @@ def allocation_home(request):
     if term is not None:
         window = get_window(term, WindowKind.SELECT_R1)
         context.update(
+            live_run=sel.latest_run(term),
             runs=sel.run_list(actor=actor, term=term)[:20],
             window=window,
             window_closed=window is not None and timezone.now() >= window.ends_at,

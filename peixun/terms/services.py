@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -124,6 +125,14 @@ def term_update(*, actor: Actor, term: Term, **data) -> Term:
     require(actor, "terms.term.manage")
     _check_settings(data)
     term = Term.objects.select_for_update().get(pk=term.pk)
+    if "selection_mode" in data and data["selection_mode"] != term.selection_mode:
+        # Teachers selected (or ranked) under the old mode: switching after round 1 opened would strand them.
+        window = Window.objects.filter(term=term, kind=WindowKind.SELECT_R1).first()
+        if window is not None and timezone.now() >= window.starts_at:
+            raise Conflict(
+                _("Round 1 selection has already opened; its selection mode can no longer change."),
+                details={"field": "selection_mode"},
+            )
     before = {key: getattr(term, key) for key in data}
     if "name" in data:
         data["name"] = (data["name"] or "").strip()

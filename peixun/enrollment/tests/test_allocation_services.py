@@ -295,3 +295,14 @@ def test_the_run_is_a_background_job(province):
     assert AuditLog.objects.get(action="enrollment.allocation.run").user == province_actor.user
     assert allocation_verify(actor=province_actor, run=run).same
     assert Decimal(run.inputs["applicants"][0]["score"]) >= 0
+
+
+def test_the_mode_is_fixed_once_round_one_opens(province_actor):
+    from peixun.terms.services import term_update
+
+    term = TermFactory()  # 2024 windows: round 1 opened long ago
+    with pytest.raises(Conflict, match="不能再更改"):
+        term_update(actor=province_actor, term=term, selection_mode=Term.SelectionMode.FAIR)
+    term_update(actor=province_actor, term=term, selection_mode=Term.SelectionMode.FIRST_COME, per_teacher_limit=4)
+    later = TermFactory(windows=2099)
+    assert term_update(actor=province_actor, term=later, selection_mode="fair").selection_mode == "fair"
