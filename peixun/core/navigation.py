@@ -85,6 +85,10 @@ MENU: list[MenuItem] = [
     _item(_("My order responses"), "orders:my_responses", "reply-all", Role.INSTITUTION),
     _item(_("Order board"), "orders:order_list", "kanban", Role.PROVINCE, Role.CITY, Role.MONITOR),
     _item(_("Orders per county"), "orders:coverage", "bar-chart", Role.PROVINCE, Role.CITY, Role.MONITOR),
+    _item(_("Results registration"), "results:class_list", "ui-checks-grid", Role.INSTITUTION),
+    _item(_("Results review"), "results:class_list", "patch-check", Role.INSTITUTION_REVIEWER),
+    _item(_("Training results"), "results:class_list", "ui-checks-grid", *BUREAUS, Role.MONITOR),
+    _item(_("My training results"), "results:my_results", "card-checklist", Role.TEACHER),
     _item(_("Classes to check"), "monitoring:class_list", "binoculars", Role.MONITOR),
     _item(
         _("Spot checks"),

@@ -219,6 +219,21 @@ SCOPES: dict[str, ScopePaths] = {
         teacher=_paths("teacher"),
         institution=_paths("project_class__project__institution"),
     ),
+    # Results (成绩登记): the class's institution and the project's responsible bureau; a trainee's
+    # own result also reaches the trainee, their school and their county.
+    "results.resultsheet": ScopePaths(
+        region=_paths("project_class__project__region"), institution=_paths("project_class__project__institution")
+    ),
+    "results.traineeresult": ScopePaths(
+        region=_paths("sheet__project_class__project__region", "teacher__school__county"),
+        school=_paths("teacher__school"),
+        institution=_paths("sheet__project_class__project__institution"),
+        teacher=_paths("teacher"),
+    ),
+    "results.resultupload": ScopePaths(
+        region=_paths("sheet__project_class__project__region"),
+        institution=_paths("sheet__project_class__project__institution"),
+    ),
 }
 
 # action -> roles allowed to perform it (the object, if any, must also be in scope).
@@ -356,6 +371,18 @@ ACTIONS: dict[str, set[str]] = {
         Role.COUNTY,
         Role.MONITOR,
     },
+    # results (成绩登记): the institution enters and submits, its reviewer approves (审核) or cancels it.
+    "results.view": {
+        Role.INSTITUTION,
+        Role.INSTITUTION_REVIEWER,
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
+        Role.MONITOR,
+    },
+    "results.register": {Role.INSTITUTION},
+    "results.approve": {Role.INSTITUTION_REVIEWER},
+    "results.mine": {Role.TEACHER},
 }
 
 

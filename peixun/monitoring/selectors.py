@@ -1,6 +1,6 @@
 """Reads of quality monitoring, each scoped to the actor.
 
-``pass_rates`` is the hook the results app fills in (None, shown as “—”, until then).
+``pass_rates`` comes from the results app (approved results only).
 """
 
 from __future__ import annotations
@@ -54,12 +54,13 @@ def enrolment_rates(*, term: Term, institution_ids: list[int]) -> dict[int, floa
 
 
 def pass_rates(*, term: Term, institution_ids: list[int]) -> dict[int, float | None]:
-    """Pass rate per institution in the term (passed / registered results, 成绩登记).
+    """Pass rate per institution in the term: passed / registered results of approved sheets (成绩登记).
 
-    The results app has no models yet, so every value is None (shown as “—”); this is the one
-    place to compute it from the results once that app lands.
+    None (shown as “—”) for an institution without approved results in the term.
     """
-    return dict.fromkeys(institution_ids)
+    from peixun.results.selectors import pass_rates as results_pass_rates
+
+    return results_pass_rates(term=term, institution_ids=institution_ids)
 
 
 # --- classes ---------------------------------------------------------------------------------

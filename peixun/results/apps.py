@@ -6,3 +6,6 @@ class ResultsConfig(AppConfig):
     name = "peixun.results"
     label = "results"
     verbose_name = _("Results")
+
+    def ready(self):
+        from . import exports  # noqa: F401  (registers the exporters)

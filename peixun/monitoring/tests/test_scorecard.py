@@ -19,6 +19,7 @@ from peixun.monitoring import selectors
 from peixun.monitoring.models import MisconductReport, Rating, SpotCheck
 from peixun.orgs.models import Institution
 from tests.factories import (
+    EnrollmentFactory,
     InstitutionFactory,
     ProjectClassFactory,
     ProjectFactory,
@@ -151,7 +152,7 @@ def test_scorecard_numbers_for_a_known_term(dataset, term, institution, other_in
     assert a.spot_checks == 4 and a.average_rating == pytest.approx((3 + 1 + 4 + 2) / 4) and a.failed_checks == 1
     assert a.misconduct_reports == 2
     assert (a.lecturer_checks, a.lecturers_confirmed, a.lecturers_not_confirmed) == (5, 2, 2)
-    assert a.enrolment_rate == 0.0 and a.pass_rate is None  # nobody enrolled; results have no models yet
+    assert a.enrolment_rate == 0.0 and a.pass_rate is None  # nobody enrolled, so no approved results
     b = rows[other_institution.pk]
     assert (b.applied, b.approved, b.published, b.classes, b.late_schedules) == (1, 1, 1, 1, 0)
     assert (b.spot_checks, b.average_rating, b.lecturer_checks) == (1, 2.0, 1)
@@ -260,6 +261,38 @@ def test_seat_fill_rate_is_seats_taken_over_capacity(term, institution, other_in
     ProjectClassFactory(project=ProjectFactory(term=term, institution=institution, status=S.DRAFT), capacity=50)
     rates = selectors.enrolment_rates(term=term, institution_ids=[institution.pk, other_institution.pk])
     assert rates == {institution.pk: pytest.approx(20 / 50), other_institution.pk: None}
+
+
+def test_pass_rate_is_passed_over_registered_results_of_approved_sheets(term, institution, other_institution, province):
+    """成绩登记: only approved sheets count; submitted or draft results do not."""
+    from datetime import date
+
+    from peixun.results import services as results
+
+    clerk = make_actor(Role.INSTITUTION, institution=institution)
+    reviewer = make_actor(Role.INSTITUTION_REVIEWER, institution=institution)
+    project = ProjectFactory(term=term, institution=institution)
+
+    def sheet(passes):
+        project_class = ProjectClassFactory(project=project, starts_on=date(2024, 5, 6), ends_on=date(2024, 5, 10))
+        for _ in passes:
+            EnrollmentFactory(project_class=project_class)
+        record = results.sheet_open(actor=clerk, project_class=project_class)
+        rows = [
+            {"id": r.pk, "hours_offline": "40", "passed": ok} for r, ok in zip(record.results.order_by("pk"), passes)
+        ]
+        results.results_save(actor=clerk, sheet=record, rows=rows)
+        return results.sheet_submit(actor=clerk, sheet=record)
+
+    results.sheet_approve(actor=reviewer, sheet=sheet([True, True, False]))
+    results.sheet_approve(actor=reviewer, sheet=sheet([True]))
+    sheet([False, False])  # submitted, not approved: not counted
+    rates = selectors.pass_rates(term=term, institution_ids=[institution.pk, other_institution.pk])
+    assert rates == {institution.pk: pytest.approx(3 / 4), other_institution.pk: None}
+    rows = {
+        r.institution.pk: r for r in selectors.scorecard(actor=make_actor(Role.PROVINCE, region=province), term=term)
+    }
+    assert rows[institution.pk].pass_rate == pytest.approx(3 / 4)
 
 
 def test_sorting_puts_empty_values_last(dataset, term, institution, other_institution, province):
