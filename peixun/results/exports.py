@@ -21,7 +21,7 @@ def _hours(value) -> str:
 
 
 def _passed(value) -> str:
-    return "" if value is None else (_("Passed") if value else _("Failed"))
+    return "" if value is None else (_("Passed") if value else _("Did not pass"))
 
 
 @register_exporter("results.sheet")
@@ -81,6 +81,7 @@ def classes(actor, params: dict) -> Export:
         institution_id=int_param(params.get("institution")),
         status=params.get("status", ""),
         query=params.get("q", ""),
+        due=params.get("due") == "1",
     )
     headers = [
         _("Term"),

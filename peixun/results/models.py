@@ -29,7 +29,7 @@ class ResultSheet(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Being entered")
         SUBMITTED = "submitted", _("Awaiting review")
-        APPROVED = "approved", _("Approved")
+        APPROVED = "approved", _("Reviewed and approved")
 
     project_class = models.OneToOneField(
         ProjectClass, on_delete=models.PROTECT, related_name="result_sheet", verbose_name=_("class")

@@ -45,8 +45,12 @@ def class_list(
     institution_id: int | None = None,
     status: str = "",
     query: str = "",
+    due: bool = False,
 ) -> QuerySet[ProjectClass]:
-    """Classes whose results can be (or have been) registered: started classes of published projects."""
+    """Classes whose results can be (or have been) registered: started classes of published projects.
+
+    ``due``: finished classes whose results are not yet submitted (no sheet, or a draft).
+    """
     require(actor, "results.view")
     today = timezone.localdate()
     qs = ProjectClass.objects.filter(project__status__in=PUBLIC_PROJECT_STATUSES).filter(
@@ -57,6 +61,8 @@ def class_list(
         qs = qs.filter(project__term_id=term_id)
     if institution_id:
         qs = qs.filter(project__institution_id=institution_id)
+    if due:
+        qs = qs.filter(ends_on__lt=today).filter(Q(result_sheet__isnull=True) | Q(result_sheet__status=S.DRAFT))
     if status == NOT_STARTED:
         qs = qs.filter(result_sheet__isnull=True)
     elif status in S.values:

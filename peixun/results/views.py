@@ -51,6 +51,7 @@ def class_list(request):
         institution_id=int_param(request.GET.get("institution")),
         status=request.GET.get("status", ""),
         query=request.GET.get("q", ""),
+        due=request.GET.get("due") == "1",
     )
     state = paginate(request, qs)
     for c in state.rows:
@@ -195,11 +196,20 @@ def sheet_detail(request, pk):
             "can_approve": can(actor, "results.approve", sheet),
             "can_correct": can(actor, "catalog.project.correct_credits"),
             "stale": selectors.needs_reapproval(sheet, project),
-            "ledger": list(selectors.sheet_ledger(actor=actor, sheet=sheet)),
+            "ledger": _ledger(actor, sheet),
             "uploads": list(sheet.uploads.select_related("uploaded_by")[:5]),
         },
         status=status,
     )
+
+
+def _ledger(actor, sheet) -> list:
+    from peixun.credits.policy import category_label
+
+    entries = list(selectors.sheet_ledger(actor=actor, sheet=sheet))
+    for e in entries:
+        e.category_label = category_label(e.category)
+    return entries
 
 
 ACTIONS = {

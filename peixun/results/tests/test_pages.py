@@ -246,3 +246,18 @@ def test_class_list_query_count_does_not_grow(client, clerk, project, django_ass
     login(client, clerk)
     with django_assert_max_num_queries(14):
         assert client.get(reverse("results:class_list")).status_code == 200
+
+
+def test_home_panels_show_what_is_due(client, clerk, reviewer, project_class, trainees, project):
+    login(client, clerk)
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-testid="panel-results"' in page and project.name in page
+    due = client.get(reverse("results:class_list") + "?due=1").content.decode()
+    assert project.name in due
+    sheet = services.sheet_open(actor=clerk, project_class=project_class)
+    services.results_fill_full(actor=clerk, sheet=sheet)
+    services.sheet_submit(actor=clerk, sheet=sheet)
+    assert 'data-testid="panel-results"' not in client.get(reverse("home")).content.decode()
+    login(client, reviewer)
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-testid="panel-results"' in page and project.name in page
