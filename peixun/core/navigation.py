@@ -64,6 +64,13 @@ MENU: list[MenuItem] = [
         Role.CITY,
         Role.PROVINCE,
     ),
+    _item(
+        _("Completion certificates"),
+        "reports:certificate_classes",
+        "award",
+        Role.INSTITUTION,
+        Role.INSTITUTION_REVIEWER,
+    ),
     _item(_("Degree offsets"), "credits:degree_list", "mortarboard", Role.TEACHER, Role.COUNTY, Role.SCHOOL),
     _item(
         _("Credit standings"),

@@ -334,6 +334,8 @@ ACTIONS: dict[str, set[str]] = {
     # credit statements and class certificates (reports): a teacher their own, officers for teachers in scope
     "reports.certificate.issue": {Role.TEACHER, Role.SCHOOL, Role.COUNTY, Role.CITY, Role.PROVINCE},
     "reports.certificate.batch": {Role.SCHOOL, Role.COUNTY, Role.CITY, Role.PROVINCE},
+    # all completion certificates of a class, by the class's training institution (or the province)
+    "reports.certificate.class_batch": {Role.INSTITUTION, Role.INSTITUTION_REVIEWER, Role.PROVINCE},
     # Fair allocation mode (round 1 by ranked preferences).
     "enrollment.preference.edit": {Role.TEACHER},
     "enrollment.allocation.run": {Role.PROVINCE},

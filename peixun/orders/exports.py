@@ -41,7 +41,6 @@ def board(actor, params: dict) -> Export:
             o.stage_label,
             o.response_count or 0,
             o.chosen_institution or "",
-            o.chosen_project_code or "",
         ]
         for o in qs.iterator(chunk_size=1000)
     )
@@ -67,7 +66,6 @@ def board(actor, params: dict) -> Export:
         _("Status"),
         _("Responses"),
         _("Chosen institution"),
-        _("Order project code"),
     ]
     title = _("orders")
     if term is not None:

@@ -127,7 +127,6 @@ def with_progress(qs: QuerySet[Order]) -> QuerySet[Order]:
         chosen_institution=Subquery(chosen.values("institution__name")[:1]),
         chosen_project_id=Subquery(chosen.values("project_id")[:1]),
         chosen_project_status=Subquery(chosen.values("project__status")[:1]),
-        chosen_project_code=Subquery(chosen.values("project__code")[:1]),
         response_count=Subquery(
             OrderResponse.objects.filter(order=OuterRef("pk"), status__in=RESPONDED_STATUSES)
             .values("order")

@@ -24,6 +24,7 @@ from peixun.roster.selectors import teacher_get, teacher_list
 
 from . import selectors_certificates as selectors
 from . import services_certificates as services
+from . import services_class_certificates as class_services
 from .certificates import pdf_filename, render_pdf
 from .models import IssuedCertificate
 
@@ -65,6 +66,75 @@ def teacher_statement(request, pk):
     return pdf_response(request, issued)
 
 
+def _class_of(project_class_id: int):
+    from peixun.catalog.models import ProjectClass
+
+    project_class = ProjectClass.objects.select_related("project__institution").filter(pk=project_class_id).first()
+    if project_class is None:
+        raise Http404
+    return project_class
+
+
+@roles_required(Role.TEACHER)
+def my_class_certificate(request, class_pk):
+    teacher = Teacher.objects.filter(pk=request.actor.teacher_id).first()
+    if teacher is None:
+        raise Http404
+    issued = class_services.class_certificate_issue(
+        actor=request.actor, teacher=teacher, project_class=_class_of(class_pk)
+    )
+    return pdf_response(request, issued)
+
+
+@actor_required
+def teacher_class_certificate(request, pk, class_pk):
+    teacher = teacher_get(actor=request.actor, teacher_id=pk)
+    issued = class_services.class_certificate_issue(
+        actor=request.actor, teacher=teacher, project_class=_class_of(class_pk)
+    )
+    return pdf_response(request, issued)
+
+
+@actor_required
+def class_batches(request):
+    """The training institution's approved classes, each with a button to issue all its certificates."""
+    state = paginate(request, class_services.class_batch_list(actor=request.actor))
+    return render(request, "reports/certificates/classes.html", {"state": state})
+
+
+@require_POST
+@actor_required
+def class_batch_start(request, class_pk):
+    require(request.actor, "reports.certificate.class_batch")
+    try:
+        job = class_services.class_certificate_batch_start(
+            actor=request.actor, project_class=_class_of(class_pk), base_url=request.build_absolute_uri("/")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:certificate_classes")
+    return redirect("core:job_detail", pk=job.pk)
+
+
+@actor_required
+def teacher_certificates(request, pk):
+    """One teacher's documents: statements per cycle and completion certificates of the classes passed."""
+    require(request.actor, "reports.certificate.issue")
+    teacher = teacher_get(actor=request.actor, teacher_id=pk)
+    require(request.actor, "reports.certificate.issue", teacher)
+    return render(
+        request,
+        "reports/certificates/teacher.html",
+        {
+            "teacher": teacher,
+            "masked_id": mask_national_id(teacher.national_id),
+            "cycles": selectors.statement_cycles(),
+            "results": class_services.passed_results([teacher.pk]),
+            "issued": selectors.issued_list(actor=request.actor, teacher_id=teacher.pk)[:50],
+        },
+    )
+
+
 @actor_required
 def issued_download(request, serial):
     """Download an issued document again, exactly as it was issued (its QR tells whether it is current)."""
@@ -80,6 +150,7 @@ def certificate_home(request):
     context = {"cycles": selectors.statement_cycles(), "own": actor.role == Role.TEACHER}
     if actor.role == Role.TEACHER:
         context["issued"] = selectors.issued_list(actor=actor, teacher_id=actor.teacher_id)[:50]
+        context["results"] = class_services.passed_results([actor.teacher_id])
     else:
         school = _school(request, request.GET.get("school", ""))
         state = paginate(

@@ -103,7 +103,7 @@ def check_cycle(rules, cycle: int) -> None:
         raise InvalidInput(_("That credit cycle has not started yet."), details={"field": "cycle"})
 
 
-def _num(value: Decimal) -> str:
+def num(value: Decimal) -> str:
     return plain(Decimal(value).quantize(Decimal("0.01")))
 
 
@@ -137,13 +137,13 @@ def _credit_statement(teacher: Teacher, *, cycle: int | None, as_of: date | None
         "national_id": teacher.national_id,
         "cycle": cycle,
         "as_of": as_of.isoformat(),
-        "entries": sorted([e.id, _num(e.amount)] for e in entries),
+        "entries": sorted([e.id, num(e.amount)] for e in entries),
         "categories": [
-            [c.code, _num(c.earned), _num(c.counted + c.transferred_in), _num(c.required), _num(c.missing)]
+            [c.code, num(c.earned), num(c.counted + c.transferred_in), num(c.required), num(c.missing)]
             for c in categories
         ],
         "total": (
-            [_num(standing.total.counted), _num(standing.total.required), _num(standing.total.missing)]
+            [num(standing.total.counted), num(standing.total.required), num(standing.total.missing)]
             if standing.total
             else None
         ),
@@ -192,10 +192,10 @@ def _credit_snapshot(teacher, standing, entries, categories, status, cycle, as_o
             {
                 "code": c.code,
                 "label": str(c.label),
-                "earned": _num(c.earned),
-                "counted": _num(c.counted + c.transferred_in),
-                "required": _num(c.required),
-                "missing": _num(c.missing),
+                "earned": num(c.earned),
+                "counted": num(c.counted + c.transferred_in),
+                "required": num(c.required),
+                "missing": num(c.missing),
                 "met": c.met,
             }
             for c in categories
@@ -203,15 +203,15 @@ def _credit_snapshot(teacher, standing, entries, categories, status, cycle, as_o
         "total": (
             {
                 "label": str(standing.total.label),
-                "counted": _num(standing.total.counted),
-                "required": _num(standing.total.required),
-                "missing": _num(standing.total.missing),
+                "counted": num(standing.total.counted),
+                "required": num(standing.total.required),
+                "missing": num(standing.total.missing),
             }
             if standing.total
             else None
         ),
         "sources": [
-            {"label": str(sources.get(code, code)), "count": count, "amount": _num(amount)}
+            {"label": str(sources.get(code, code)), "count": count, "amount": num(amount)}
             for code, (count, amount) in sorted(by_source.items())
         ],
         "entries": [
@@ -220,7 +220,7 @@ def _credit_snapshot(teacher, standing, entries, categories, status, cycle, as_o
                 "source": str(sources.get(e.source_type, e.source_type)),
                 "title": projects.get(e.project_id) or e.note or "",
                 "category": category_labels.get(e.category, e.category),
-                "amount": _num(e.amount),
+                "amount": num(e.amount),
             }
             for e in entries
         ],
@@ -286,7 +286,9 @@ def current_digest(issued: IssuedCertificate) -> str:
     """The digest the ledger gives today for what ``issued`` asserts."""
     if issued.kind == IssuedCertificate.Kind.CREDIT:
         return credit_statement(issued.teacher, cycle=issued.cycle, as_of=issued.as_of).digest
-    raise LookupError(f"unknown certificate kind {issued.kind}")
+    from .services_class_certificates import class_certificate_statement  # noqa: PLC0415 (imports this module)
+
+    return class_certificate_statement(issued.teacher, issued.project_class).digest
 
 
 # --- verification ---------------------------------------------------------------------------
@@ -330,7 +332,7 @@ class Verification:
             "categories": [
                 {k: cat[k] for k in ("label", "counted", "required", "missing")} for cat in snap.get("categories", [])
             ],
-            "class_name": snap.get("class", {}).get("name", ""),
+            "class_name": " ".join(filter(None, [snap.get("class", {}).get(k, "") for k in ("project", "name")])),
             "credits": snap.get("class", {}).get("credits", ""),
         }
 

@@ -164,21 +164,3 @@ def test_home_panels_point_at_the_next_step(client, term, county_actor, province
     client.force_login(inst.user)
     home = client.get(reverse("home")).content.decode()
     assert "已选定，待正式申报" in home
-
-
-def test_the_board_export_follows_the_order_through_the_flow(client, term, county_actor, province_actor, takers):
-    import io
-
-    from openpyxl import load_workbook
-
-    order = publish_order(term, county_actor, province_actor)
-    future_window(term, W.ORDER_APPLY)
-    response = respond(institution_actor(takers[0]), order)
-    term_windows_open(term, W.ORDER_SELECT)
-    services.response_select(actor=county_actor, response=response, remark="选定")
-    client.force_login(province_actor.user)
-    export = client.get(reverse("orders:order_list") + f"?term={term.pk}&export=1")
-    rows = list(load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.iter_rows(values_only=True))
-    header, row = rows[0], rows[1]
-    assert header[-4:] == ("状态", "响应", "承训机构", "订单项目编号")
-    assert row[-4:] == ("已确定承训机构，待正式申报", 1, takers[0].name, response.project.code)
