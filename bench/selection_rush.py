@@ -44,6 +44,7 @@ HOST = "127.0.0.1"  # never anything else
 TRIVIAL_PATH = "/api/core/me"
 SELECT_PATH = "/api/enrollment/select"
 PHASE_TIME_LIMIT = 150.0  # seconds per phase, whatever happens
+ROUNDS = 3  # (a) and (b) alternate in this many slices
 TOKEN_SECRET = "rush"
 
 
@@ -255,7 +256,9 @@ async def call(port: int, method: str, path: str, token: str, body: dict | None 
     return status, elapsed, data.partition(b"\r\n\r\n")[2]
 
 
-async def run_phase(port: int, jobs: list[tuple], concurrency: int, keep_bodies: bool = False) -> dict:
+async def run_phase(
+    port: int, jobs: list[tuple], concurrency: int, keep_bodies: bool = False, limit: float = 0.0
+) -> dict:
     """Send ``jobs`` (method, path, token, body) with at most ``concurrency`` in flight; bounded in time."""
     results: list = [None] * len(jobs)
     cursor = iter(range(len(jobs)))
@@ -268,7 +271,7 @@ async def run_phase(port: int, jobs: list[tuple], concurrency: int, keep_bodies:
             results[i] = (status, elapsed, time.perf_counter() - t0, data if keep_bodies else b"")
 
     tasks = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(jobs)))]
-    done, pending = await asyncio.wait(tasks, timeout=PHASE_TIME_LIMIT)
+    done, pending = await asyncio.wait(tasks, timeout=limit or PHASE_TIME_LIMIT)
     for task in pending:
         task.cancel()
     wall = time.perf_counter() - t0
@@ -291,6 +294,29 @@ async def run_phase(port: int, jobs: list[tuple], concurrency: int, keep_bodies:
     }
 
 
+def combine(parts: list[dict]) -> dict:
+    """One phase's figures from its slices: requests over summed wall time, percentiles over all."""
+    results = [r for p in parts for r in p["results"]]
+    finished = [r for r in results if r is not None]
+    latencies = sorted(r[1] for r in finished)
+    statuses: dict[int, int] = {}
+    for r in finished:
+        statuses[r[0]] = statuses.get(r[0], 0) + 1
+    wall = sum(p["wall"] for p in parts)
+    return {
+        "sent": len(results),
+        "done": len(finished),
+        "wall": wall,
+        "rps": len(finished) / wall if wall else 0.0,
+        "statuses": dict(sorted(statuses.items())),
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "p99": percentile(latencies, 99),
+        "results": results,
+        "timed_out": any(p["timed_out"] for p in parts),
+    }
+
+
 def percentile(sorted_values: list[float], p: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -301,7 +327,21 @@ def percentile(sorted_values: list[float], p: float) -> float:
 # --- the server ------------------------------------------------------------------------------------
 
 
+def port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: TIME_WAIT is fine
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
 def start_server(port: int, workers: int, database_url: str) -> subprocess.Popen:
+    if not port_free(port):
+        raise RuntimeError(f"{HOST}:{port} is in use; pass --port")
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -420,6 +460,9 @@ def main() -> int:
     args.hot = min(args.hot, 5_000)
     args.concurrency = max(1, min(args.concurrency, 256))
 
+    if not port_free(args.port):
+        parser.error(f"{HOST}:{args.port} is in use; pass another --port")
+
     import psycopg
 
     admin = psycopg.connect(f"{args.pg}/postgres", autocommit=True)
@@ -464,12 +507,18 @@ def main() -> int:
         asyncio.run(run_phase(args.port, warm, args.concurrency))
 
         trivial_jobs = [("GET", TRIVIAL_PATH, raw_token(t), None) for t in phase_teachers]
-        a = asyncio.run(run_phase(args.port, trivial_jobs, args.concurrency))
         select_jobs = [
             ("POST", SELECT_PATH, raw_token(t), {"class_id": rng.choice(other_classes), "request_key": f"r-{t}"})
             for t in phase_teachers
         ]
-        b = asyncio.run(run_phase(args.port, select_jobs, args.concurrency))
+        # (a) and (b) alternate in ROUNDS slices, so a change in the machine's load hits both alike.
+        a_parts, b_parts = [], []
+        for k in range(ROUNDS):
+            part = slice(k * len(trivial_jobs) // ROUNDS, (k + 1) * len(trivial_jobs) // ROUNDS)
+            limit = PHASE_TIME_LIMIT / ROUNDS
+            a_parts.append(asyncio.run(run_phase(args.port, trivial_jobs[part], args.concurrency, limit=limit)))
+            b_parts.append(asyncio.run(run_phase(args.port, select_jobs[part], args.concurrency, limit=limit)))
+        a, b = combine(a_parts), combine(b_parts)
 
         # Hot spot: every client at once on one class; 10% double-click (same key twice, concurrently)
         # and 5% retry without a key.
