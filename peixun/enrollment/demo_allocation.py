@@ -3,8 +3,9 @@
 A separate small term (code ``<year>F<half>``, sorting after the current term so it never
 becomes "the current term"), in fair mode with a 30% school share cap. Its ranking window
 closed yesterday; teachers of the first county (demo_teacher among them) ranked its classes,
-and the province's allocation run has been done with a fixed seed: teachers, principals and
-bureaus see the outcomes and reasons, and anyone may verify the run.
+and the province's allocation run (fixed seed) is done once the demo data is committed, so the
+priority scores see the credits that later apps post: teachers, principals and bureaus see the
+outcomes and reasons, and anyone may verify the run.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from peixun.catalog.models import Project, ProjectClass, StaffMember
@@ -122,6 +124,13 @@ def seed(ctx) -> None:
             Preference.objects.create(preference_list=plist, project_class=klass, rank=rank)
 
     run = services.allocation_start(actor=province_actor, term=term, seed=SEED)
-    run = services.allocation_execute(run.pk)
-    job_finish(run.job, ok=True, message=f"{run.counts['allocated']} / {run.counts['teachers']}", result=run.counts)
+
+    def allocate() -> None:
+        done = services.allocation_execute(run.pk)
+        job_finish(
+            done.job, ok=True, message=f"{done.counts['allocated']} / {done.counts['teachers']}", result=done.counts
+        )
+
+    # Once the whole demo is committed, so the priority scores see the credits the later apps post.
+    transaction.on_commit(allocate)
     ctx.data["fair_term"] = term

@@ -26,7 +26,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_term_is_allocated_and_verifiable(province, county, school):
+def test_demo_term_is_allocated_and_verifiable(province, county, school, django_capture_on_commit_callbacks):
     current = TermFactory(code="2026H2", name="2026年下半年")
     term_windows_open(current, "select_r1", "training")  # the demo's current term spans today
     StaffMemberFactory(institution=InstitutionFactory(province_wide=True))
@@ -38,7 +38,8 @@ def test_demo_term_is_allocated_and_verifiable(province, county, school):
         today=timezone.localdate(),
         data={"term": current, "province_actor": province_actor, "counties": [county], "demo_teacher": teachers[3]},
     )
-    demo_allocation.seed(ctx)
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_allocation.seed(ctx)
     term = ctx.data["fair_term"]
     assert term.selection_mode == Term.SelectionMode.FAIR and term.code == "2026F2"
     run = AllocationRun.objects.get(term=term)
