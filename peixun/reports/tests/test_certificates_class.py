@@ -59,11 +59,10 @@ def reviewer(institution):
     return make_actor(Role.INSTITUTION_REVIEWER, institution=institution)
 
 
-@pytest.fixture
-def sheet(project_class, trainees, institution, reviewer):
+def approve(project_class, institution, reviewer, values):
+    """Enter, submit and approve a class's results; values: teacher id -> (offline hours, passed)."""
     clerk = make_actor(Role.INSTITUTION, institution=institution)
     sheet = result_services.sheet_open(actor=clerk, project_class=project_class)
-    values = {trainees[0].pk: ("40", True), trainees[1].pk: ("30", True), trainees[2].pk: ("40", False)}
     rows = [
         {
             "id": r.pk,
@@ -77,6 +76,12 @@ def sheet(project_class, trainees, institution, reviewer):
     result_services.results_save(actor=clerk, sheet=sheet, rows=rows)
     sheet = result_services.sheet_submit(actor=clerk, sheet=sheet)
     return result_services.sheet_approve(actor=reviewer, sheet=sheet)
+
+
+@pytest.fixture
+def sheet(project_class, trainees, institution, reviewer):
+    values = {trainees[0].pk: ("40", True), trainees[1].pk: ("30", True), trainees[2].pk: ("40", False)}
+    return approve(project_class, institution, reviewer, values)
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -243,3 +248,25 @@ def test_class_batch_only_by_the_classes_institution(client, sheet, project_clas
     own = make_actor(Role.INSTITUTION, institution=project_class.project.institution)
     with pytest.raises(Conflict):
         class_services.class_certificate_batch_start(actor=own, project_class=empty, base_url="http://x/")
+
+
+def test_document_and_class_pages_query_counts(
+    client, sheet, project_class, trainees, school, institution, django_assert_max_num_queries
+):
+    officer = make_actor(Role.SCHOOL, school=school)
+    for t in trainees[:2]:
+        class_services.class_certificate_issue(actor=officer, teacher=t, project_class=project_class)
+    client.force_login(officer.user)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("reports:certificate_teacher_documents", args=[trainees[0].pk])).status_code == 200
+    reviewer = make_actor(Role.INSTITUTION_REVIEWER, institution=institution)
+    for n in range(2, 6):
+        k = ProjectClassFactory(
+            project=project_class.project, number=n, starts_on=date(2024, 6, n), ends_on=date(2024, 6, n)
+        )
+        teacher = EnrollmentFactory(project_class=k, teacher=TeacherFactory(school=school)).teacher
+        approve(k, institution, reviewer, {teacher.pk: ("40", True)})
+    client.force_login(make_actor(Role.INSTITUTION, institution=institution).user)
+    with django_assert_max_num_queries(10):
+        html = client.get(reverse("reports:certificate_classes")).content.decode()
+    assert html.count('data-testid="class-batch-') == 5
