@@ -1,6 +1,6 @@
 """The JSON API: one NinjaAPI, a router per app, domain errors as 4xx ``{code, message, details}``."""
 
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -8,7 +8,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from peixun.api_auth import SessionActorAuth, TokenActorAuth
-from peixun.core.errors import DomainError
+from peixun.core.errors import DomainError, busy, is_busy_error
 
 api = NinjaAPI(
     title="Peixun 教师培训平台 API",
@@ -44,6 +44,15 @@ def auth_error(request, exc):
 def out_of_range(request, exc):
     # e.g. an id beyond the database's integer range: bad input, not a server fault
     return _error(request, 400, "invalid", _("A value in the request is out of range."))
+
+
+@api.exception_handler(OperationalError)
+def database_busy(request, exc: OperationalError):
+    # A busy database (SQLite lock timeout, PostgreSQL deadlock) changed nothing: 503, retry.
+    if is_busy_error(exc):
+        error = busy()
+        return _error(request, error.status, error.code, error.message)
+    raise exc
 
 
 @api.exception_handler(Http404)

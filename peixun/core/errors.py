@@ -59,3 +59,20 @@ class Busy(DomainError):
 
     status = 503
     code = "busy"
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """Is this database error a busy database (SQLite's lock timeout, a PostgreSQL deadlock or
+    serialization failure)? Such a request changed nothing and may simply be retried."""
+    cause = exc.__cause__
+    pgcode = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if pgcode in ("40001", "40P01", "55P03"):  # serialization failure, deadlock, lock not available
+        return True
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def busy() -> Busy:
+    from django.utils.translation import gettext as _
+
+    return Busy(_("The system is busy right now and nothing was changed. Please try again in a moment."))

@@ -1,10 +1,10 @@
 from django.conf import settings
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from .context import current_ip
-from .errors import DomainError
+from .errors import DomainError, busy, is_busy_error
 
 
 def client_ip(request) -> str | None:
@@ -45,6 +45,9 @@ class DomainErrorMiddleware:
             return None
         if isinstance(exception, DomainError):
             return render(request, "error.html", {"error": exception}, status=exception.status)
+        if isinstance(exception, OperationalError) and is_busy_error(exception):
+            error = busy()  # a busy database changed nothing: ask to retry instead of a 500
+            return render(request, "error.html", {"error": error}, status=error.status)
         if isinstance(exception, (OverflowError, DataError)):
             # A filter value beyond the database's range (e.g. ?county=99999999999999999999).
             return render(request, "error.html", {"error": _("A value in the request is out of range.")}, status=400)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from peixun.accounts.models import User
 from peixun.core.audit import audit_record
-from peixun.core.errors import Busy, Conflict, NotFound, PermissionDenied
+from peixun.core.errors import Busy, Conflict, NotFound, PermissionDenied, busy, is_busy_error
 from peixun.core.roles import Role
 from peixun.core.scopes import Actor
 from peixun.core.services import notify
@@ -39,16 +39,7 @@ class ClassFull(Conflict):
 
 
 def busy_error() -> Busy:
-    return Busy(_("The system is busy right now and nothing was changed. Please try again in a moment."))
-
-
-def _is_busy(exc: OperationalError) -> bool:
-    cause = exc.__cause__
-    pgcode = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    if pgcode in ("40001", "40P01", "55P03"):  # serialization failure, deadlock, lock not available
-        return True
-    text = str(exc).lower()
-    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+    return busy()
 
 
 def retryable(func: F) -> F:
@@ -60,7 +51,7 @@ def retryable(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except OperationalError as exc:
-            if _is_busy(exc):
+            if is_busy_error(exc):
                 raise busy_error() from exc
             raise
 

@@ -98,7 +98,13 @@ def enrollment_select(
             if seats.take_seat(project_class.pk):
                 state, position = S.SELECTED, None
             elif project_class.waitlist_enabled:
-                state, position = S.WAITLISTED, _next_waitlist_position(project_class.pk)
+                position = _next_waitlist_position(project_class.pk)  # locks the class row
+                # A seat may have been freed (and the waitlist found empty) between the first try and
+                # the lock; under the lock no release can slip in, and later ones will see this row.
+                if seats.take_seat(project_class.pk):
+                    state, position = S.SELECTED, None
+                else:
+                    state = S.WAITLISTED
             else:
                 raise ClassFull(
                     _("This class is full (%(capacity)s seats) and keeps no waitlist.")
