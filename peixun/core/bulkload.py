@@ -50,6 +50,81 @@ def load_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence
     return count
 
 
+class RowWriter:
+    """Rows streamed into one table until ``close()``: a single COPY on PostgreSQL (the server
+    stores rows while the caller prepares the next ones), prepared INSERT batches elsewhere.
+
+    While a COPY is open the connection can run nothing else: ``close()`` it before other
+    queries (it can be reopened with ``open()``). ``count`` is the number of rows written.
+    """
+
+    def __init__(self, model: type[Model], fields: Sequence[str], *, using: str = "default"):
+        self.connection = connections[using]
+        qn = self.connection.ops.quote_name
+        model_fields = _fields(model, fields)
+        self.table = qn(model._meta.db_table)
+        self.columns = ", ".join(qn(f.column) for f in model_fields)
+        self.preps = [f.get_db_prep_save for f in model_fields]
+        self.count = 0
+        self._cursor = None
+        self._copy_cm = None
+        self._batch: list[list] = []
+        self.write = self._closed
+
+    def _closed(self, row) -> None:
+        raise RuntimeError("RowWriter is closed")
+
+    def open(self) -> RowWriter:
+        if self._cursor is not None:
+            return self
+        self._cursor = self.connection.cursor()
+        if self.connection.vendor == "postgresql":
+            self._copy_cm = self._cursor.copy(f"COPY {self.table} ({self.columns}) FROM STDIN")
+            write_row = self._copy_cm.__enter__().write_row
+
+            def write(row) -> None:
+                write_row(row)
+                self.count += 1
+
+            self.write = write
+        else:
+            self.write = self._append
+        return self
+
+    def _append(self, row) -> None:
+        self._batch.append([prep(value, self.connection) for prep, value in zip(self.preps, row)])
+        self.count += 1
+        if len(self._batch) >= 2000:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            placeholders = ", ".join(["%s"] * len(self.preps))
+            self._cursor.executemany(f"INSERT INTO {self.table} ({self.columns}) VALUES ({placeholders})", self._batch)
+            self._batch = []
+
+    def close(self, exc: BaseException | None = None) -> None:
+        if self._cursor is None:
+            return
+        try:
+            if self._copy_cm is not None:
+                cm, self._copy_cm = self._copy_cm, None
+                cm.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
+            elif exc is None:
+                self._flush()
+        finally:
+            self._batch = []
+            cursor, self._cursor = self._cursor, None
+            cursor.close()
+            self.write = self._closed
+
+    def __enter__(self) -> RowWriter:
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(exc)
+
+
 def reset_sequence(model: type[Model], *, using: str = "default") -> None:
     """After loading rows with explicit ids, move the id sequence past them (PostgreSQL)."""
     connection = connections[using]

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peixun.core.audit import audit_record
-from peixun.core.bulkload import load_rows
+from peixun.core.bulkload import RowWriter, load_rows
 from peixun.core.context import current_ip
 from peixun.core.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from peixun.core.models import Job
@@ -42,6 +42,7 @@ from .models import RosterImport, RosterImportError, RosterImportRow, Teacher
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 10_000
+SEGMENT_ROWS = 50_000  # progress, cancellation and problems are handled between segments
 SAMPLE_SIZE = 10
 MAX_FILE_BYTES = 300 * 1024 * 1024
 ROW_COLUMNS = ("roster_import_id", "line", *STAGED_FIELDS, "school_id", "school_code")
@@ -297,17 +298,18 @@ def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one s
         if job is not None:
             job_progress(job, progress=0, total=estimated, message=_("Checking every row…"))
 
-        rows = staged = 0
-        good: list[tuple] = []
+        rows = 0
         bad: list[tuple] = []
         parse = parser.parse
         pk = imp.pk
+        # Good rows stream into the staging table through one COPY per segment of the file, so
+        # the database stores them while the next rows are checked; problems are kept apart
+        # (at most BATCH_ROWS at a time) and written between segments, with the progress.
+        staging = RowWriter(RosterImportRow, ROW_COLUMNS).open()
+        stage = staging.write
 
         def flush() -> None:
-            nonlocal staged
-            if good:
-                staged += load_rows(RosterImportRow, ROW_COLUMNS, good)
-                good.clear()
+            staging.close()
             if bad:
                 load_rows(RosterImportError, ERROR_COLUMNS, bad)
                 bad.clear()
@@ -342,18 +344,23 @@ def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one s
                     for column, message in errors:
                         bad.append((pk, line, column[:40], message[:300]))
                 else:
-                    good.append((pk, line, *parsed.values, school[0], code))
-                if rows % BATCH_ROWS == 0:
+                    stage((pk, line, *parsed.values, school[0], code))
+                if rows % SEGMENT_ROWS == 0 or len(bad) >= BATCH_ROWS:
                     flush()
                     if job is not None:
                         job_progress(job, progress=rows, total=max(estimated, rows))
                     if _is_cancelled(pk):
                         raise _Cancelled
+                    stage = staging.open().write
             flush()
         except FileProblem as exc:
             flush()
             _finish_file_problem(imp, job, exc.message, line=None)
             return
+        except BaseException as exc:
+            staging.close(exc)
+            raise
+        staged = staging.count
     finally:
         sheet.close()
 
@@ -375,8 +382,7 @@ def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one s
     imp.encoding = sheet.encoding
     imp.columns = parser.present_fields
     imp.notices = notices
-    imp.counts = preview_counts(imp, scope)
-    imp.samples = preview_samples(imp, scope)
+    imp.counts, imp.samples = preview(imp, scope)
     imp.status = S.INVALID if imp.counts["errors"] else S.PREVIEW
     _save_result(imp, job)
 
@@ -517,16 +523,82 @@ def _differs(imp: RosterImport, r: str = "r", t: str = "t") -> str:
     return "(" + " OR ".join(parts) + ")"
 
 
-def preview_counts(imp: RosterImport, scope: ImportScope) -> dict[str, int]:
+def preview(imp: RosterImport, scope: ImportScope) -> tuple[dict[str, int], dict[str, list]]:
+    """The preview's counts and a few rows of each kind (for changed rows, old → new per field).
+
+    One pass over the staging rows joined with the roster counts each kind (new / changed /
+    unchanged); samples are read only for the kinds there are, and without sorting, so they cost
+    a few rows each. Teachers in scope missing from the file are one anti-join, and their samples
+    are read only when there are any.
+    """
+    fields = [f for f in COMPARED if f in imp.columns] + ["school_id"]
+    differs = _differs(imp)
+    samples: dict[str, list] = {"new": [], "changed": [], "unchanged": []}
+    base = (
+        f"FROM {ROW_TABLE} r LEFT JOIN {TEACHER_TABLE} t ON t.national_id = r.national_id WHERE r.roster_import_id = %s"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT COUNT(*), COUNT(t.id), COALESCE(SUM(CASE WHEN t.id IS NOT NULL AND {_differs(imp)}
-                       THEN 1 ELSE 0 END), 0)
-                FROM {ROW_TABLE} r LEFT JOIN {TEACHER_TABLE} t ON t.national_id = r.national_id
-                WHERE r.roster_import_id = %s""",
+            f"""SELECT COUNT(*), COUNT(t.id), COALESCE(SUM(CASE WHEN t.id IS NOT NULL AND {differs}
+                       THEN 1 ELSE 0 END), 0) {base}""",
             [imp.pk],
         )
         total, matched, changed = cursor.fetchone()
+        counts = {"new": total - matched, "changed": int(changed), "unchanged": matched - int(changed)}
+        # A few rows of each kind there is: no ORDER BY, so the scan stops at the first rows it
+        # finds (in file order, as the staging rows were written) instead of sorting them all.
+        if counts["new"]:
+            cursor.execute(
+                f"SELECT r.line, r.national_id, r.name, r.school_id, r.stage, r.subject, r.title {base}"
+                f" AND t.id IS NULL LIMIT {SAMPLE_SIZE}",
+                [imp.pk],
+            )
+            samples["new"] = [
+                {
+                    "line": line,
+                    "national_id": nid,
+                    "name": name,
+                    "school_id": school_id,
+                    "stage": stage,
+                    "subject": subject,
+                    "title": title,
+                }
+                for line, nid, name, school_id, stage, subject, title in cursor.fetchall()
+            ]
+        if counts["changed"]:
+            r_cols = ", ".join(f"r.{f}" for f in fields)
+            t_cols = ", ".join(f"t.{f}" for f in fields)
+            cursor.execute(
+                f"SELECT r.line, r.national_id, r.name, t.id, t.status, {r_cols}, {t_cols} {base}"
+                f" AND t.id IS NOT NULL AND {differs} LIMIT {SAMPLE_SIZE}",
+                [imp.pk],
+            )
+            for row in cursor.fetchall():
+                line, nid, name, teacher_id, status = row[:5]
+                new_values = row[5 : 5 + len(fields)]
+                old_values = row[5 + len(fields) :]
+                diffs = [
+                    [f, _jsonable(old), _jsonable(new)]
+                    for f, new, old in zip(fields, new_values, old_values)
+                    if _normal(old) != _normal(new)
+                ]
+                if status != ACTIVE:
+                    diffs.append(["status", status, ACTIVE])
+                samples["changed"].append(
+                    {"line": line, "national_id": nid, "name": name, "teacher_id": teacher_id, "diffs": diffs}
+                )
+        if counts["unchanged"]:
+            cursor.execute(
+                f"SELECT r.line, r.national_id, r.name, t.id, t.school_id {base}"
+                f" AND t.id IS NOT NULL AND NOT {differs} LIMIT {SAMPLE_SIZE}",
+                [imp.pk],
+            )
+            samples["unchanged"] = [
+                {"line": line, "national_id": nid, "name": name, "teacher_id": tid, "school_id": sid}
+                for line, nid, name, tid, sid in cursor.fetchall()
+            ]
+        for rows in samples.values():
+            rows.sort(key=lambda row: row["line"])
         condition, params = scope.teacher_condition("t")
         cursor.execute(
             f"""SELECT COUNT(*) FROM {TEACHER_TABLE} t WHERE t.status = %s AND {condition}
@@ -535,94 +607,29 @@ def preview_counts(imp: RosterImport, scope: ImportScope) -> dict[str, int]:
             [ACTIVE, *params, imp.pk],
         )
         (missing,) = cursor.fetchone()
-    errors = RosterImportError.objects.filter(roster_import_id=imp.pk).count()
-    return {
-        "new": total - matched,
-        "changed": int(changed),
-        "unchanged": matched - int(changed),
-        "missing": missing,
-        "errors": errors,
-    }
+        samples["missing"] = []
+        if missing:
+            cursor.execute(
+                f"""SELECT t.id, t.national_id, t.name, t.school_id FROM {TEACHER_TABLE} t
+                    WHERE t.status = %s AND {condition}
+                    AND NOT EXISTS (SELECT 1 FROM {ROW_TABLE} r WHERE r.roster_import_id = %s
+                                    AND r.national_id = t.national_id)
+                    ORDER BY t.national_id LIMIT {SAMPLE_SIZE}""",
+                [ACTIVE, *params, imp.pk],
+            )
+            samples["missing"] = [
+                {"teacher_id": tid, "national_id": nid, "name": name, "school_id": sid}
+                for tid, nid, name, sid in cursor.fetchall()
+            ]
+    counts["missing"] = missing
+    counts["errors"] = RosterImportError.objects.filter(roster_import_id=imp.pk).count()
+    return counts, samples
 
 
 def _jsonable(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
-
-
-def preview_samples(imp: RosterImport, scope: ImportScope) -> dict[str, list]:
-    """A few rows of each kind; for changed rows, the fields that change (old → new)."""
-    fields = [f for f in COMPARED if f in imp.columns] + ["school_id"]
-    r_cols = ", ".join(f"r.{f}" for f in fields)
-    t_cols = ", ".join(f"t.{f}" for f in fields)
-    samples: dict[str, list] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT r.line, r.national_id, r.name, r.school_id, r.stage, r.subject, r.title
-                FROM {ROW_TABLE} r WHERE r.roster_import_id = %s
-                AND NOT EXISTS (SELECT 1 FROM {TEACHER_TABLE} t WHERE t.national_id = r.national_id)
-                ORDER BY r.national_id LIMIT {SAMPLE_SIZE}""",
-            [imp.pk],
-        )
-        samples["new"] = [
-            {
-                "line": line,
-                "national_id": nid,
-                "name": name,
-                "school_id": school_id,
-                "stage": stage,
-                "subject": subject,
-                "title": title,
-            }
-            for line, nid, name, school_id, stage, subject, title in cursor.fetchall()
-        ]
-        cursor.execute(
-            f"""SELECT r.line, r.national_id, r.name, t.id, t.status, {r_cols}, {t_cols}
-                FROM {ROW_TABLE} r JOIN {TEACHER_TABLE} t ON t.national_id = r.national_id
-                WHERE r.roster_import_id = %s AND {_differs(imp)}
-                ORDER BY r.national_id LIMIT {SAMPLE_SIZE}""",
-            [imp.pk],
-        )
-        changed = []
-        for row in cursor.fetchall():
-            line, nid, name, teacher_id, status = row[:5]
-            new_values = row[5 : 5 + len(fields)]
-            old_values = row[5 + len(fields) :]
-            diffs = [
-                [f, _jsonable(old), _jsonable(new)]
-                for f, new, old in zip(fields, new_values, old_values)
-                if _normal(old) != _normal(new)
-            ]
-            if status != ACTIVE:
-                diffs.append(["status", status, ACTIVE])
-            changed.append({"line": line, "national_id": nid, "name": name, "teacher_id": teacher_id, "diffs": diffs})
-        samples["changed"] = changed
-        cursor.execute(
-            f"""SELECT r.line, r.national_id, r.name, t.id, t.school_id
-                FROM {ROW_TABLE} r JOIN {TEACHER_TABLE} t ON t.national_id = r.national_id
-                WHERE r.roster_import_id = %s AND NOT {_differs(imp)}
-                ORDER BY r.national_id LIMIT {SAMPLE_SIZE}""",
-            [imp.pk],
-        )
-        samples["unchanged"] = [
-            {"line": line, "national_id": nid, "name": name, "teacher_id": tid, "school_id": sid}
-            for line, nid, name, tid, sid in cursor.fetchall()
-        ]
-        condition, params = scope.teacher_condition("t")
-        cursor.execute(
-            f"""SELECT t.id, t.national_id, t.name, t.school_id FROM {TEACHER_TABLE} t
-                WHERE t.status = %s AND {condition}
-                AND NOT EXISTS (SELECT 1 FROM {ROW_TABLE} r WHERE r.roster_import_id = %s
-                                AND r.national_id = t.national_id)
-                ORDER BY t.national_id LIMIT {SAMPLE_SIZE}""",
-            [ACTIVE, *params, imp.pk],
-        )
-        samples["missing"] = [
-            {"teacher_id": tid, "national_id": nid, "name": name, "school_id": sid}
-            for tid, nid, name, sid in cursor.fetchall()
-        ]
-    return samples
 
 
 def _normal(value):
@@ -695,19 +702,26 @@ def roster_import_apply(*, actor: Actor, roster_import: RosterImport, mark_leave
         )
         changed = cursor.rowcount
         insert_columns = [*STAGED_FIELDS, "school_id"]
-        # The rows whose ID is already in the roster were handled by the UPDATE above; the unique
-        # index on national_id skips them here. (Not "AND NOT EXISTS (SELECT … FROM roster_teacher)":
-        # on a nearly empty roster PostgreSQL plans that as a sequential scan per row over the pages
-        # this very statement is filling, which is quadratic.) The roster lock makes this safe.
+        # The new teachers: the staged rows whose ID is not in the roster (the others were handled
+        # by the UPDATE above). On PostgreSQL the anti-join must not be a nested loop: on a nearly
+        # empty roster that is a sequential scan per row over the pages this very statement fills
+        # (quadratic); a hash anti-join reads the roster once. ON CONFLICT is the backstop (the
+        # roster lock already serialises imports).
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(
             f"""INSERT INTO {TEACHER_TABLE} ({", ".join(insert_columns)}, status, phone, post, remarks,
                     created_at, updated_at)
                 SELECT {", ".join(f"r.{c}" for c in insert_columns)}, %s, '', %s, '', %s, %s
                 FROM {ROW_TABLE} r WHERE r.roster_import_id = %s
+                AND NOT EXISTS (SELECT 1 FROM {TEACHER_TABLE} t WHERE t.national_id = r.national_id)
                 ON CONFLICT (national_id) DO NOTHING""",
             [ACTIVE, Teacher.Post.TEACHER, now, now, imp.pk],
         )
         added = cursor.rowcount
+        if postgres:
+            cursor.execute("RESET enable_nestloop")
         left = 0
         if imp.mark_leavers:
             condition, params = scope.teacher_condition(TEACHER_TABLE)

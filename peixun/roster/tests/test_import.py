@@ -495,3 +495,28 @@ def test_failed_validation_is_recorded_and_can_be_retried(settings, county_admin
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     imp.refresh_from_db()
     assert imp.status == S.PREVIEW and imp.counts["new"] == 3
+
+
+def test_rows_stream_to_staging_in_segments_and_problems_between_them(county_admin, schools, monkeypatch):
+    """Segments end every few rows or when problems pile up; nothing is lost at any boundary."""
+    from peixun.roster import imports
+
+    monkeypatch.setattr(imports, "SEGMENT_ROWS", 4)
+    monkeypatch.setattr(imports, "BATCH_ROWS", 3)
+    rows = rows_for(schools, 23, seed=7)
+    for n in (2, 3, 5, 6, 7, 8, 15, 22):  # runs of bad rows on both sides of the boundaries
+        rows[n]["学校代码"] = f"NOPE{n}"
+    imp = upload(county_admin, csv_bytes(rows))
+    assert imp.status == S.INVALID
+    assert imp.total_rows == 23 and imp.staged_rows == 15
+    assert RosterImportRow.objects.filter(roster_import_id=imp.pk).count() == 15
+    assert sorted(line for line, _c, _m in problems(imp)) == [n + 2 for n in (2, 3, 5, 6, 7, 8, 15, 22)]
+    # The same file, fixed, goes through; every staged row is the file's.
+    for n in (2, 3, 5, 6, 7, 8, 15, 22):
+        rows[n]["学校代码"] = schools[n % 2].code
+    imp = upload(county_admin, csv_bytes(rows))
+    assert imp.status == S.PREVIEW and imp.staged_rows == 23, problems(imp)
+    lines = sorted(RosterImportRow.objects.filter(roster_import_id=imp.pk).values_list("line", flat=True))
+    assert lines == list(range(2, 25))
+    imp = services.roster_import_confirm(actor=county_admin, roster_import=imp)
+    assert imp.status == S.APPLIED and Teacher.objects.count() == 23
