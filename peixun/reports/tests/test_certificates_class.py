@@ -270,3 +270,11 @@ def test_document_and_class_pages_query_counts(
     with django_assert_max_num_queries(10):
         html = client.get(reverse("reports:certificate_classes")).content.decode()
     assert html.count('data-testid="class-batch-') == 5
+
+
+def test_teachers_results_page_links_the_certificate_of_passed_classes(client, sheet, project_class, trainees):
+    link = reverse("reports:certificate_mine_class", args=[project_class.pk])
+    client.force_login(make_actor(Role.TEACHER, teacher=trainees[0]).user)
+    assert link in client.get(reverse("results:my_results")).content.decode()
+    client.force_login(make_actor(Role.TEACHER, teacher=trainees[2]).user)  # did not pass
+    assert link not in client.get(reverse("results:my_results")).content.decode()
