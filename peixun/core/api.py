@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from peixun.core.api_types import Id
@@ -38,6 +39,15 @@ class JobOut(Schema):
     message: str
     result: dict
     created_at: datetime
+    download_url: str = ""
+
+    @staticmethod
+    def resolve_download_url(obj, context) -> str:
+        if not obj.result_file:
+            return ""
+        from django.urls import reverse
+
+        return reverse("api:job_file", args=[obj.pk])
 
 
 @router.get("/me", response=MeOut, summary="当前用户与角色")
@@ -74,3 +84,22 @@ def jobs(request):
 @router.get("/jobs/{job_id}", response=JobOut, summary="后台任务详情")
 def job(request, job_id: Id):
     return selectors.job_get(user=request.user, job_id=job_id)
+
+
+@router.post("/jobs/{job_id}/retry", response=JobOut, summary="重试失败的后台任务")
+def job_retry(request, job_id: Id):
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    return services.job_retry(user=request.user, job=job)
+
+
+@router.get("/jobs/{job_id}/file", url_name="job_file", summary="下载后台任务生成的文件")
+def job_file(request, job_id: Id):
+    from django.http import FileResponse
+
+    from .errors import NotFound
+
+    job = selectors.job_get(user=request.user, job_id=job_id)
+    if not job.result_file:
+        raise NotFound(_("The job has produced no file yet."))
+    name = job.result.get("filename") or job.result_file.name.rsplit("/", 1)[-1]
+    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=name)
