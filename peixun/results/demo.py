@@ -3,7 +3,12 @@
 Finished classes with a roster (confirmed enrollments) get results in every state: most are
 approved (so teachers have credits from training projects), some await review, one was
 returned for correction, one had its approval cancelled, some are still being entered;
-started classes that have not ended are being entered. Without rosters this does nothing.
+started classes that have not ended are being entered.
+
+Rosters come from the enrollment demo. While it confirms nobody in finished classes, this
+gives the finished classes of earlier terms a roster of its own (confirmed enrollments taking
+seats through ``enrollment.seats``), one class per teacher, so results and credits from
+training projects exist; the demo teacher gets two. Without finished classes it does nothing.
 """
 
 from __future__ import annotations
@@ -11,12 +16,16 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from peixun.accounts.models import RoleGrant
 from peixun.catalog.models import ProjectClass
 from peixun.core.demo_accounts import demo_user
 from peixun.core.roles import Role
 from peixun.core.scopes import PUBLIC_PROJECT_STATUSES, Actor
+from peixun.enrollment import seats
+from peixun.enrollment.models import Enrollment
+from peixun.roster.models import Teacher
 
 from . import services
 from .models import ResultSheet
@@ -66,8 +75,62 @@ def _rows(ctx, sheet: ResultSheet, *, demo_teacher_id: int | None, complete: boo
     return rows
 
 
+def _rosters_for_finished_classes(ctx) -> None:
+    """Confirmed enrollments for finished classes when the enrollment demo left them empty."""
+    today = ctx.today
+    finished = list(
+        ProjectClass.objects.filter(project__status__in=PUBLIC_PROJECT_STATUSES, ends_on__lt=today)
+        .select_related("project")
+        .order_by("ends_on", "pk")
+    )
+    if not finished or Enrollment.objects.filter(project_class__in=finished).exists():
+        return
+    rng = ctx.rng
+    demo_teacher = ctx.data.get("demo_teacher")
+    pool = list(
+        Teacher.objects.filter(status=Teacher.Status.ACTIVE)
+        .exclude(pk=demo_teacher.pk if demo_teacher else None)
+        .order_by("pk")
+        .values_list("pk", "stage")
+    )
+    rng.shuffle(pool)
+    used: set[int] = set()
+    when = timezone.now()
+    rows: list[Enrollment] = []
+    demo_classes = [
+        c for c in finished if not c.project.stage_list or (demo_teacher and demo_teacher.stage in c.project.stage_list)
+    ]
+    demo_picks = {demo_classes[0].pk, demo_classes[-1].pk} if demo_teacher and len(demo_classes) > 1 else set()
+    for project_class in finished:
+        stages = set(project_class.project.stage_list)
+        wanted = min(project_class.capacity - project_class.seats_taken, rng.randint(8, 16))
+        chosen = []
+        if project_class.pk in demo_picks and wanted > 0:
+            chosen.append(demo_teacher.pk)
+        for pk, stage in pool:
+            if len(chosen) >= wanted:
+                break
+            if pk in used or (stages and stage not in stages):
+                continue
+            chosen.append(pk)
+            used.add(pk)
+        if not chosen or not seats.take_seats(project_class.pk, len(chosen)):
+            continue
+        rows += [
+            Enrollment(
+                teacher_id=pk,
+                project_class=project_class,
+                state=Enrollment.State.CONFIRMED,
+                decided_at=when,
+            )
+            for pk in chosen
+        ]
+    Enrollment.objects.bulk_create(rows)
+
+
 def seed(ctx) -> None:
     today = ctx.today
+    _rosters_for_finished_classes(ctx)
     classes = list(
         ProjectClass.objects.filter(project__status__in=PUBLIC_PROJECT_STATUSES, starts_on__lte=today)
         .annotate(roster=Count("enrollments", filter=Q(enrollments__state="confirmed")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,8 +80,24 @@ def class_list(
             trainees=Count("result_sheet__results", distinct=True),
             passed=Count("result_sheet__results", filter=Q(result_sheet__results__passed=True), distinct=True),
         )
-        .order_by(F("result_sheet__status").asc(nulls_first=True), "-ends_on", "project__code", "number")
+        .annotate(queue=_queue_order(actor))
+        .order_by("queue", "-ends_on", "project__code", "number")
     )
+
+
+def _queue_order(actor: Actor) -> Case:
+    """What the actor has to act on first: the reviewer's submitted results, the institution's unfinished ones."""
+    if actor.role == Role.INSTITUTION_REVIEWER:
+        order = [S.SUBMITTED, S.APPROVED, S.DRAFT]
+    else:
+        order = [None, S.DRAFT, S.SUBMITTED, S.APPROVED]
+    whens = [
+        When(result_sheet__isnull=True, then=Value(i))
+        if status is None
+        else When(result_sheet__status=status, then=Value(i))
+        for i, status in enumerate(order)
+    ]
+    return Case(*whens, default=Value(len(order)), output_field=IntegerField())
 
 
 def class_get(*, actor: Actor, class_id: int) -> ProjectClass:

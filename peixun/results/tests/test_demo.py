@@ -50,3 +50,24 @@ def test_results_in_every_state_and_credits_for_the_demo_teacher(institution, pr
     assert sheets.get(project_class=running).status == "draft"
     assert LedgerEntry.objects.filter(reverses__isnull=False).exists()
     assert LedgerEntry.objects.filter(teacher=demo_teacher, reversed_by__isnull=True, reverses__isnull=True).exists()
+
+
+def test_finished_classes_without_rosters_get_one_with_seats_taken(institution, province, school):
+    make_actor(Role.INSTITUTION, institution=institution)
+    project = ProjectFactory(institution=institution, region=province)
+    classes = [
+        ProjectClassFactory(project=project, starts_on=date(2024, 5, 6), ends_on=date(2024, 5, 10), capacity=6)
+        for _ in range(3)
+    ]
+    teachers = TeacherFactory.create_batch(30, school=school)
+    demo.seed(ctx(demo_teacher=teachers[0]))
+    for klass in classes:
+        klass.refresh_from_db()
+        roster = klass.enrollments.filter(state="confirmed")
+        assert 0 < roster.count() == klass.seats_taken <= klass.capacity
+    # One class per teacher, except the demo teacher's two.
+    from peixun.enrollment.models import Enrollment
+
+    per_teacher = {t.pk: Enrollment.objects.filter(teacher=t).count() for t in teachers}
+    assert per_teacher[teachers[0].pk] == 2 and max(v for k, v in per_teacher.items() if k != teachers[0].pk) == 1
+    assert ResultSheet.objects.count() == 3

@@ -261,3 +261,46 @@ def test_home_panels_show_what_is_due(client, clerk, reviewer, project_class, tr
     login(client, reviewer)
     page = client.get(reverse("home")).content.decode()
     assert 'data-testid="panel-results"' in page and project.name in page
+
+
+def test_faq_q1_repair_path_through_the_pages(client, policy, clerk, reviewer, institution, province, school):
+    """Wrong credit type at publication → the province corrects it on the project page → 取消审核 → 审核."""
+    from datetime import date
+
+    from peixun.credits import selectors as credit_selectors
+    from tests.factories import EnrollmentFactory, ProjectClassFactory, ProjectFactory, TeacherFactory
+
+    project = ProjectFactory(institution=institution, region=province, credit_category="zizhu")
+    klass = ProjectClassFactory(project=project, starts_on=date(2024, 4, 8), ends_on=date(2024, 4, 12))
+    teacher = TeacherFactory(school=school)
+    EnrollmentFactory(project_class=klass, teacher=teacher)
+    sheet = services.sheet_open(actor=clerk, project_class=klass)
+    services.results_fill_full(actor=clerk, sheet=sheet)
+    services.sheet_submit(actor=clerk, sheet=sheet)
+    services.sheet_approve(actor=reviewer, sheet=sheet)
+    url = reverse("results:sheet_detail", args=[sheet.pk])
+
+    officer = make_actor(Role.PROVINCE, region=province)
+    login(client, officer)
+    page = client.get(url).content.decode()
+    assert 'data-testid="correct-link"' in page and 'data-testid="stale"' not in page
+    project_page = client.get(reverse("catalog:project_detail", args=[project.pk])).content.decode()
+    assert reverse("catalog:project_action", args=[project.pk, "correct"]) in project_page
+    client.post(
+        reverse("catalog:project_action", args=[project.pk, "correct"]),
+        {"correct-credit_category": "tongchou", "correct-credit_level": "", "correct-reason": "申报时学分类型选错"},
+    )
+    project.refresh_from_db()
+    assert project.credit_category == "tongchou"
+
+    login(client, reviewer)
+    assert 'data-testid="stale"' in client.get(url).content.decode()
+    assert "需重新审核" in client.get(reverse("results:class_list")).content.decode()
+    client.post(reverse("results:sheet_action", args=[sheet.pk, "cancel"]), {"reason": "项目学分类型已更正"})
+    client.post(reverse("results:sheet_action", args=[sheet.pk, "approve"]))
+    page = client.get(url).content.decode()
+    assert 'data-testid="stale"' not in page
+    history = list(LedgerEntry.objects.filter(teacher=teacher).order_by("pk").values_list("category", "amount"))
+    assert history == [("zizhu", Decimal("4.00")), ("zizhu", Decimal("-4.00")), ("tongchou", Decimal("4.00"))]
+    standing, _rows = credit_selectors.teacher_standing(actor=officer, teacher=teacher)
+    assert (standing.category("tongchou").earned, standing.category("zizhu").earned) == (Decimal("4"), Decimal("0"))
