@@ -266,9 +266,13 @@ def test_choosing_one_response_closes_the_others_with_the_remark(order, three_re
     chosen_note = Notification.objects.get(user=actors[0].user, title__contains="选定")
     assert remark in chosen_note.body
     assert selectors.order_get(actor=county_actor, order_id=order.pk).stage == rules.Stage.CHOSEN
-    # No second choice, no new responses.
+    # No second choice, no new responses; decided responses are neither withdrawn nor resubmitted.
     with pytest.raises(Conflict):
         services.response_select(actor=county_actor, response=other, remark="改选")
+    with pytest.raises(Conflict):
+        services.response_withdraw(actor=actors[0], response=chosen)
+    with pytest.raises(Conflict):
+        services.response_submit(actor=actors[2], response=draft)
     term_windows_open(order.term, W.ORDER_RESPONSE)
     with pytest.raises(Conflict):
         services.response_create(actor=actors[1], order=order)
