@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -289,7 +288,6 @@ def teacher(request, pk: int):
             ),
             starts_on__gt=today,
         )
-        .annotate(seats_left=F("capacity") - F("seats_taken"))
         .select_related("project", "project__institution")
         .order_by("starts_on", "pk")[:50]
     )

@@ -46,8 +46,27 @@ def test_county_officer_opens_dashboard_and_drills_down(client, area, county_act
     assert "教师名册" in page
     teacher = school.teachers.filter(status="active").first()
     assert teacher.name in page
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import ProjectClassFactory, ProjectFactory
+
+    start = timezone.localdate() + timedelta(days=10)
+    open_class = ProjectClassFactory(
+        project=ProjectFactory(name="尚可选学的项目"), starts_on=start, ends_on=start + timedelta(days=2)
+    )
+    ProjectClassFactory(
+        project=ProjectFactory(name="已满的项目"),
+        starts_on=start,
+        ends_on=start + timedelta(days=2),
+        capacity=3,
+        seats_taken=3,
+    )
     detail = client.get(reverse("reports:teacher", args=[teacher.pk])).content.decode()
     assert teacher.name in detail and "符合该教师条件且仍有余额的已发布班期" in detail
+    assert open_class.project.name in detail
+    assert "已满的项目" not in detail
 
 
 def test_pages_outside_the_scope_are_404(client, area, county_actor):
