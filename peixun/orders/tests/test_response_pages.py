@@ -62,6 +62,9 @@ def test_the_whole_flow_through_the_pages(client, term, county_actor, province_a
     assert created.status_code == 302 and created["Location"] == reverse("orders:response_detail", args=[response.pk])
     page = client.get(created["Location"]).content.decode()
     assert "提交给区县" in page and "项目草稿" in page
+    project_page = client.get(reverse("catalog:project_detail", args=[response.project_id])).content.decode()
+    assert 'data-testid="order-context"' in project_page
+    assert reverse("orders:response_detail", args=[response.pk]) in project_page
     catalog.lecturer_add(
         actor=inst,
         project=response.project,
