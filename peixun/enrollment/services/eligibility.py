@@ -17,7 +17,7 @@ from peixun.roster.models import Teacher
 from peixun.terms.models import Term, WindowKind
 from peixun.terms.windows import require_any_open, require_open
 
-from ..models import Enrollment
+from ..models import Enrollment, Preference
 from ._common import NotEligible, today_of
 
 # The selection window of each round.
@@ -48,7 +48,8 @@ def check_eligibility(
     * ``class``: the project is not published, or the class has started;
     * ``teacher``: the teacher is not in post;
     * ``stage`` / ``subject`` / ``region`` / ``rural``: the project's target conditions;
-    * ``round2``: round 2 is only for teachers who made a selection in round 1 of the term;
+    * ``round2``: round 2 is only for teachers who made a selection in round 1 of the term (in the fair
+      mode: who ranked classes in round 1);
     * ``duplicate``: the teacher already holds or queues for a place in this class (or another class
       of the same project);
     * ``overlap``: the class's dates overlap a class the teacher holds or queues for;
@@ -100,7 +101,16 @@ def check_eligibility(
         refuse("rural", _("This project is for teachers of rural, mountain and island schools only."))
 
     mine = Enrollment.objects.filter(teacher=teacher)
-    if round == 2 and not mine.filter(round=1, project_class__project__term=term).exists():
+    if (
+        round == 2
+        and not mine.filter(round=1, project_class__project__term=term).exists()
+        # In the fair mode ranking classes in round 1 is the round-1 selection (the allocation may
+        # have given the teacher nothing).
+        and not (
+            term.selection_mode == Term.SelectionMode.FAIR
+            and Preference.objects.filter(preference_list__term=term, preference_list__teacher=teacher).exists()
+        )
+    ):
         refuse("round2", _("Round 2 is only for teachers who selected a class in round 1."))
 
     active = mine.active().select_related("project_class__project")

@@ -121,3 +121,17 @@ def test_page_and_api_add(client, open_term, teacher):
     assert wanted.json()["wanted"] == 2
     gone = client.delete(f"{api}/{klass.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert [p["class_id"] for p in gone.json()["preferences"]] == [other.pk]
+
+
+def test_ranking_in_round_one_opens_round_two(teacher):
+    from peixun.enrollment.services import check_eligibility
+
+    term = TermFactory(selection_mode=Term.SelectionMode.FAIR)
+    term_windows_open(term, "select_r2")
+    klass = make_class(term)
+    with pytest.raises(Conflict, match="第一轮") as info:
+        check_eligibility(teacher=teacher.user.teacher, project_class=klass, round=2)
+    assert info.value.details["rule"] == "round2"
+    plist = PreferenceList.objects.create(term=term, teacher_id=teacher.teacher_id)
+    Preference.objects.create(preference_list=plist, project_class=make_class(term, starts_in=80), rank=1)
+    check_eligibility(teacher=teacher.user.teacher, project_class=klass, round=2)  # ranked, got nothing: may select
