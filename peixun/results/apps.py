@@ -8,10 +8,13 @@ class ResultsConfig(AppConfig):
     verbose_name = _("Results")
 
     def ready(self):
+        from peixun.catalog.signals import project_deleted
         from peixun.core.home import register_home_panel
 
-        from . import exports  # noqa: F401  (registers the exporters)
-        from .panels import institution_due, reviewer_queue
+        from . import exports, receivers  # noqa: F401  (exports registers the exporters)
+        from .panels import institution_due, reviewer_queue, reviewer_stale
 
+        register_home_panel(reviewer_stale)
         register_home_panel(reviewer_queue)
         register_home_panel(institution_due)
+        project_deleted.connect(receivers.withdraw_deleted_project_approvals, dispatch_uid="results.project_deleted")

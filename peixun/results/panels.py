@@ -11,6 +11,25 @@ from . import selectors
 PANEL_ROWS = 5
 
 
+def reviewer_stale(actor) -> dict | None:
+    """Approved results whose project's credit attributes were corrected since: the FAQ's repair path."""
+    if actor.role != Role.INSTITUTION_REVIEWER:
+        return None
+    qs = selectors.class_list(actor=actor, status=selectors.STALE)
+    count = qs.count()
+    if not count:
+        return None
+    return {
+        "template": "results/_panel_classes.html",
+        "order": 14,
+        "title": _("Credit attributes corrected: cancel the approval and approve again"),
+        "rows": list(qs[:PANEL_ROWS]),
+        "count": count,
+        "more": "?status=stale",
+        "empty": "",
+    }
+
+
 def reviewer_queue(actor) -> dict | None:
     if actor.role != Role.INSTITUTION_REVIEWER:
         return None

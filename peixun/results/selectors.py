@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +20,8 @@ from .models import ResultSheet, ResultUpload, TraineeResult
 
 S = ResultSheet.Status
 NOT_STARTED = "none"
-STATUS_FILTERS = (NOT_STARTED, *S.values)
+STALE = "stale"  # approved, but the project's credit type, level or format was corrected since
+STATUS_FILTERS = (NOT_STARTED, *S.values, STALE)
 
 
 def _classes_in_scope(actor: Actor, qs: QuerySet[ProjectClass]) -> QuerySet[ProjectClass]:
@@ -65,6 +67,20 @@ def class_list(
         qs = qs.filter(ends_on__lt=today).filter(Q(result_sheet__isnull=True) | Q(result_sheet__status=S.DRAFT))
     if status == NOT_STARTED:
         qs = qs.filter(result_sheet__isnull=True)
+    elif status == STALE:
+        qs = (
+            qs.filter(result_sheet__status=S.APPROVED)
+            .annotate(
+                approved_category=KeyTextTransform("credit_category", "result_sheet__approved_attributes"),
+                approved_level=KeyTextTransform("credit_level", "result_sheet__approved_attributes"),
+                approved_format=KeyTextTransform("format", "result_sheet__approved_attributes"),
+            )
+            .filter(
+                ~Q(approved_category=F("project__credit_category"))
+                | ~Q(approved_level=F("project__credit_level"))
+                | ~Q(approved_format=F("project__format"))
+            )
+        )
     elif status in S.values:
         qs = qs.filter(result_sheet__status=status)
     query = (query or "").strip()

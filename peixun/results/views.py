@@ -34,7 +34,7 @@ def _institutions(actor):
 
 
 def _status_choices():
-    return [(selectors.NOT_STARTED, _("Not started")), *S.choices]
+    return [(selectors.NOT_STARTED, _("Not started")), *S.choices, (selectors.STALE, _("Needs re-approval"))]
 
 
 # --- lists ---------------------------------------------------------------------------------------

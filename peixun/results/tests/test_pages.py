@@ -296,10 +296,14 @@ def test_faq_q1_repair_path_through_the_pages(client, policy, clerk, reviewer, i
     login(client, reviewer)
     assert 'data-testid="stale"' in client.get(url).content.decode()
     assert "需重新审核" in client.get(reverse("results:class_list")).content.decode()
+    assert project.name in client.get(reverse("results:class_list") + "?status=stale").content.decode()
+    home = client.get(reverse("home")).content.decode()
+    assert "取消审核后重新审核" in home and project.name in home
     client.post(reverse("results:sheet_action", args=[sheet.pk, "cancel"]), {"reason": "项目学分类型已更正"})
     client.post(reverse("results:sheet_action", args=[sheet.pk, "approve"]))
     page = client.get(url).content.decode()
     assert 'data-testid="stale"' not in page
+    assert project.name not in client.get(reverse("results:class_list") + "?status=stale").content.decode()
     history = list(LedgerEntry.objects.filter(teacher=teacher).order_by("pk").values_list("category", "amount"))
     assert history == [("zizhu", Decimal("4.00")), ("zizhu", Decimal("-4.00")), ("tongchou", Decimal("4.00"))]
     standing, _rows = credit_selectors.teacher_standing(actor=officer, teacher=teacher)

@@ -340,3 +340,22 @@ def test_pass_rates_count_approved_sheets_only(policy, clerk, reviewer, project,
     assert selectors.pass_rates(term=term, institution_ids=[inst]) == {inst: None}  # not approved yet
     services.sheet_approve(actor=reviewer, sheet=sheet)
     assert selectors.pass_rates(term=term, institution_ids=[inst]) == {inst: pytest.approx(1 / 3)}
+
+
+def test_deleting_the_project_reverses_its_credits_and_withdraws_the_approval(
+    policy, clerk, reviewer, project, project_class, trainees, province
+):
+    from peixun.catalog.services import project_delete
+    from peixun.enrollment import seats
+
+    seats.take_seats(project_class.pk, 3)  # the factory's enrollments hold no seats; the deletion releases them
+    sheet = submitted_sheet(clerk, project_class, [("40", "", True, "")] * 3)
+    services.sheet_approve(actor=reviewer, sheet=sheet)
+    officer = make_actor(Role.PROVINCE, region=province)
+    project_delete(actor=officer, project=project, reason="重复申报", confirm=project.code)
+    sheet.refresh_from_db()
+    assert sheet.status == S.SUBMITTED and "重复申报" in sheet.cancel_reason
+    assert all(r.credits == 0 for r in rows_of(sheet))
+    assert not live_entries().exists()
+    with pytest.raises(Conflict):
+        services.sheet_approve(actor=reviewer, sheet=sheet)
