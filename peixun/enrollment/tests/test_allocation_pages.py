@@ -154,3 +154,10 @@ def test_run_page_query_count_does_not_grow(client, policy, fair_term, province_
     for _ in range(6):
         rank(teacher_with_credits(school, 0).user.teacher, fair_term, *classes)
     assert queries() == few
+
+
+def test_selection_page_points_to_the_ranking_in_the_fair_mode(client, open_term, school):
+    make_class(open_term)
+    teacher = teacher_with_credits(school, 0)
+    page = login(client, teacher).get(reverse("enrollment:select") + f"?term={open_term.pk}").content.decode()
+    assert 'data-testid="rank-link"' in page and "填报志愿" in page
