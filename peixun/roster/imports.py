@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -547,11 +548,13 @@ def preview(imp: RosterImport, scope: ImportScope) -> tuple[dict[str, int], dict
         counts = {"new": total - matched, "changed": int(changed), "unchanged": matched - int(changed)}
         # A few rows of each kind there is: no ORDER BY, so the scan stops at the first rows it
         # finds (in file order, as the staging rows were written) instead of sorting them all.
+        sample = partial(_sample_rows, cursor, total)
         if counts["new"]:
-            cursor.execute(
+            rows = sample(
                 f"SELECT r.line, r.national_id, r.name, r.school_id, r.stage, r.subject, r.title {base}"
                 f" AND t.id IS NULL LIMIT {SAMPLE_SIZE}",
                 [imp.pk],
+                counts["new"],
             )
             samples["new"] = [
                 {
@@ -563,17 +566,18 @@ def preview(imp: RosterImport, scope: ImportScope) -> tuple[dict[str, int], dict
                     "subject": subject,
                     "title": title,
                 }
-                for line, nid, name, school_id, stage, subject, title in cursor.fetchall()
+                for line, nid, name, school_id, stage, subject, title in rows
             ]
         if counts["changed"]:
             r_cols = ", ".join(f"r.{f}" for f in fields)
             t_cols = ", ".join(f"t.{f}" for f in fields)
-            cursor.execute(
+            rows = sample(
                 f"SELECT r.line, r.national_id, r.name, t.id, t.status, {r_cols}, {t_cols} {base}"
                 f" AND t.id IS NOT NULL AND {differs} LIMIT {SAMPLE_SIZE}",
                 [imp.pk],
+                counts["changed"],
             )
-            for row in cursor.fetchall():
+            for row in rows:
                 line, nid, name, teacher_id, status = row[:5]
                 new_values = row[5 : 5 + len(fields)]
                 old_values = row[5 + len(fields) :]
@@ -588,14 +592,15 @@ def preview(imp: RosterImport, scope: ImportScope) -> tuple[dict[str, int], dict
                     {"line": line, "national_id": nid, "name": name, "teacher_id": teacher_id, "diffs": diffs}
                 )
         if counts["unchanged"]:
-            cursor.execute(
+            rows = sample(
                 f"SELECT r.line, r.national_id, r.name, t.id, t.school_id {base}"
                 f" AND t.id IS NOT NULL AND NOT {differs} LIMIT {SAMPLE_SIZE}",
                 [imp.pk],
+                counts["unchanged"],
             )
             samples["unchanged"] = [
                 {"line": line, "national_id": nid, "name": name, "teacher_id": tid, "school_id": sid}
-                for line, nid, name, tid, sid in cursor.fetchall()
+                for line, nid, name, tid, sid in rows
             ]
         for rows in samples.values():
             rows.sort(key=lambda row: row["line"])
@@ -624,6 +629,23 @@ def preview(imp: RosterImport, scope: ImportScope) -> tuple[dict[str, int], dict
     counts["missing"] = missing
     counts["errors"] = RosterImportError.objects.filter(roster_import_id=imp.pk).count()
     return counts, samples
+
+
+def _sample_rows(cursor, total: int, sql: str, params: list, kind_count: int) -> list[tuple]:
+    """Run a LIMITed sample query. When the kind is common, PostgreSQL is told to walk the staging
+    rows and look each one up in the roster's ID index (it stops after a few dozen rows) rather
+    than hash the whole roster first; a rare kind keeps the hash join (one pass either way)."""
+    if connection.vendor != "postgresql" or kind_count * 100 < total:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    with transaction.atomic():  # SET LOCAL needs a transaction (the worker runs in autocommit)
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        cursor.execute("SET LOCAL enable_hashjoin = on")
+        cursor.execute("SET LOCAL enable_mergejoin = on")
+    return rows
 
 
 def _jsonable(value):
