@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
@@ -202,30 +200,6 @@ def my_results(*, actor: Actor) -> QuerySet[TraineeResult]:
     )
 
 
-def result_list(
-    *, actor: Actor, term_id: int | None = None, status: str = "", passed: str = "", query: str = ""
-) -> QuerySet[TraineeResult]:
-    """Trainee results across classes (bureaus see their projects' and their teachers' results)."""
-    require(actor, "results.view")
-    qs = visible(actor, TraineeResult.objects.all())
-    if term_id:
-        qs = qs.filter(sheet__project_class__project__term_id=term_id)
-    if status in S.values:
-        qs = qs.filter(sheet__status=status)
-    if passed in ("1", "0"):
-        qs = qs.filter(passed=passed == "1")
-    query = (query or "").strip()
-    if query:
-        qs = qs.filter(
-            Q(teacher__name__icontains=query)
-            | Q(sheet__project_class__project__name__icontains=query)
-            | Q(sheet__project_class__project__code__icontains=query)
-        )
-    return qs.select_related(
-        "teacher", "teacher__school", "sheet", "sheet__project_class", "sheet__project_class__project"
-    ).order_by("-sheet__project_class__ends_on", "sheet_id", "teacher__name", "pk")
-
-
 def pass_rates(*, term: Term, institution_ids: list[int]) -> dict[int, float | None]:
     """Passed / registered results of approved sheets per institution in the term (None without any)."""
     rows = (
@@ -242,7 +216,3 @@ def pass_rates(*, term: Term, institution_ids: list[int]) -> dict[int, float | N
         if row["total"]:
             rates[row["sheet__project_class__project__institution_id"]] = row["passed"] / row["total"]
     return rates
-
-
-def credits_total(results) -> Decimal:
-    return sum((r.credits for r in results), Decimal("0"))

@@ -308,3 +308,24 @@ def test_faq_q1_repair_path_through_the_pages(client, policy, clerk, reviewer, i
     assert history == [("zizhu", Decimal("4.00")), ("zizhu", Decimal("-4.00")), ("tongchou", Decimal("4.00"))]
     standing, _rows = credit_selectors.teacher_standing(actor=officer, teacher=teacher)
     assert (standing.category("tongchou").earned, standing.category("zizhu").earned) == (Decimal("4"), Decimal("0"))
+
+
+def test_sheet_and_my_results_query_counts_do_not_grow(
+    client, policy, clerk, reviewer, project_class, school, django_assert_max_num_queries
+):
+    from tests.factories import EnrollmentFactory, TeacherFactory
+
+    teachers = [TeacherFactory(school=school) for _ in range(12)]
+    for t in teachers:
+        EnrollmentFactory(project_class=project_class, teacher=t)
+    sheet = services.sheet_open(actor=clerk, project_class=project_class)
+    services.results_fill_full(actor=clerk, sheet=sheet)
+    services.sheet_submit(actor=clerk, sheet=sheet)
+    services.sheet_approve(actor=reviewer, sheet=sheet)
+    login(client, reviewer)
+    with django_assert_max_num_queries(16):
+        assert client.get(reverse("results:sheet_detail", args=[sheet.pk])).status_code == 200
+    teacher = make_actor(Role.TEACHER, teacher=teachers[0])
+    login(client, teacher)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("results:my_results")).status_code == 200
