@@ -109,8 +109,8 @@ def teachers(actor: Actor, params: dict) -> Export:
                 labels[s.status],
             ]
             for c in cats:
-                out += [s.counted.get(c.code), s.projected.get(c.code)]
-            out += [s.missing_now, s.missing_projected]
+                out += [float(s.counted.get(c.code, 0)), float(s.projected.get(c.code, 0))]
+            out += [float(s.missing_now), float(s.missing_projected)]  # numbers in Excel (floats write faster)
             yield out
 
     base = _("at-risk-teachers") if filters.status == "at_risk" else _("teacher-credit-standings")

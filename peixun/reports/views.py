@@ -328,8 +328,13 @@ def institutions(request):
             "tooltip": {"trigger": "axis"},
             "legend": {"top": 0},
             "grid": {"left": 8, "right": 16, "bottom": 8, "top": 36, "containLabel": True},
-            "xAxis": {"type": "category", "data": [r.institution.name for r in rows], "axisLabel": {"rotate": 30}},
-            "yAxis": {"type": "value", "minInterval": 1},
+            "yAxis": {
+                "type": "category",
+                "data": [r.institution.name for r in rows],
+                "inverse": True,
+                "axisLabel": {"width": 140, "overflow": "truncate"},
+            },
+            "xAxis": {"type": "value", "minInterval": 1},
             "series": [
                 {"name": _("Projects applied"), "type": "bar", "data": [r.applied for r in rows]},
                 {"name": _("Projects approved"), "type": "bar", "data": [r.approved for r in rows]},
@@ -374,8 +379,13 @@ def institution_dashboard(request):
             "tooltip": {"trigger": "axis"},
             "legend": {"top": 0},
             "grid": {"left": 8, "right": 16, "bottom": 8, "top": 36, "containLabel": True},
-            "xAxis": {"type": "category", "data": [str(c) for c in classes], "axisLabel": {"rotate": 30}},
-            "yAxis": {"type": "value", "minInterval": 1},
+            "yAxis": {
+                "type": "category",
+                "data": [str(c) for c in classes],
+                "inverse": True,
+                "axisLabel": {"width": 140, "overflow": "truncate"},
+            },
+            "xAxis": {"type": "value", "minInterval": 1},
             "series": [
                 {"name": _("Seats offered"), "type": "bar", "data": [c.capacity for c in classes]},
                 {"name": _("Seats taken"), "type": "bar", "data": [c.seats_taken for c in classes]},

@@ -7,7 +7,8 @@
     var chart = window.echarts.init(box, null, { renderer: "svg" });
     var option = JSON.parse(source.textContent);
     if (option.yAxis && option.yAxis.type === "category" && option.yAxis.data) {
-      box.style.height = Math.max(220, 60 + option.yAxis.data.length * 34) + "px";
+      var bars = (option.series || []).filter(function (s) { return s.type === "bar" && !s.stack; }).length || 1;
+      box.style.height = Math.max(220, 60 + option.yAxis.data.length * Math.max(26, 14 * bars)) + "px";
       chart.resize();
     }
     chart.setOption(option);
