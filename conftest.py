@@ -17,10 +17,24 @@ def pytest_configure(config):
     """Compile any catalogue newer than its .mo, so a plain `pytest` sees current translations."""
     if shutil.which("msgfmt") is None:
         return
+    compiled = False
     for po in Path(__file__).parent.glob("peixun/*/locale/*/LC_MESSAGES/django.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+            compiled = True
+    if compiled:
+        # pytest-django has already set Django up, and importing the apps may have loaded the old
+        # catalogues: drop them so this run reads the ones just compiled.
+        import gettext
+
+        from asgiref.local import Local
+        from django.utils.translation import trans_real
+
+        gettext._translations.clear()  # Python caches each .mo file it has read
+        trans_real._translations = {}
+        trans_real._default = None
+        trans_real._active = Local()
 
 
 @pytest.fixture(autouse=True)
