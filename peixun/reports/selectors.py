@@ -292,6 +292,40 @@ def year_credits(rules: Rules, teachers: QuerySet[Teacher], *, row_key: str, yea
     return [(row_id, year, rules.effective_category(cat), total or ZERO) for row_id, year, cat, total in rows]
 
 
+def _aggregate(rules: Rules, teachers: QuerySet[Teacher], *, row_key: str, as_of: date) -> dict[int, dict]:
+    """Per row: teachers by status, and (exempt left out) counted credits, minimums met, projected shortfall."""
+    compiled = sqlreport.compile_standings(rules, teachers, as_of=as_of, region=row_key)
+    cats = [c.code for c in rules.categories if not c.separate]
+    live = "status <> 'exempt'"
+    cols = [f"SUM(CASE WHEN status = '{s}' THEN 1 ELSE 0 END)" for s in ("exempt", "compliant", "on_track", "at_risk")]
+    cols.append(f"SUM(CASE WHEN {live} THEN missing_projected ELSE 0 END)")
+    cols += [f"SUM(CASE WHEN {live} THEN c_{c} ELSE 0 END)" for c in cats]
+    met_of: dict[str, str] = {}
+    for g in groups(rules):
+        need = sum((rules.category(c).minimum for c in g), ZERO)
+        condition = f"({' + '.join('c_' + c for c in g)}) >= {need:f}"
+        for c in g:
+            met_of[c] = condition
+    cols += [f"SUM(CASE WHEN {live} AND {met_of[c]} THEN 1 ELSE 0 END)" for c in cats]
+    sql = f"SELECT region_id, {', '.join(cols)} FROM ({compiled.sql}) s GROUP BY region_id"
+    out: dict[int, dict] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, compiled.params)
+        for rid, exempt, compliant, on_track, at_risk, missing, *rest in cursor.fetchall():
+            n = len(cats)
+            out[rid] = {
+                "exempt": int(exempt or 0),
+                "compliant": int(compliant or 0),
+                "on_track": int(on_track or 0),
+                "at_risk": int(at_risk or 0),
+                "teachers": int(compliant or 0) + int(on_track or 0) + int(at_risk or 0),
+                "missing_projected": _dec(missing),
+                "counted": {c: _dec(v) for c, v in zip(cats, rest[:n])},
+                "met": {c: int(v or 0) for c, v in zip(cats, rest[n:])},
+            }
+    return out
+
+
 def completion(actor: Actor, node: Node, *, rules: Rules | None = None, as_of: date | None = None) -> dict:
     """Completion at ``node`` by the next level down and by category, for the current cycle and year.
 
@@ -310,7 +344,22 @@ def completion(actor: Actor, node: Node, *, rules: Rules | None = None, as_of: d
     for rid, info in names.items():
         rows[rid] = {**info, **_empty_row(rules)}
     total = _empty_row(rules)
-    for ts in teacher_standings(rules, teachers, row_key=key, as_of=as_of):
+    if kind != "teacher" and sqlreport.supported(rules):
+        # Regions and schools: the sums are taken in the database (one GROUP BY over the standings).
+        for rid, agg in _aggregate(rules, teachers, row_key=key, as_of=as_of).items():
+            for target in [total] + ([rows[rid]] if rid in rows else []):
+                for name in ("teachers", "exempt", "compliant", "on_track", "at_risk"):
+                    target[name] += agg[name]
+                target["missing_projected"] += agg["missing_projected"]
+                for code, value in agg["counted"].items():
+                    target["counted"][code] += value
+                for code, value in agg["met"].items():
+                    target["met"][code] += value
+    for ts in (
+        teacher_standings(rules, teachers, row_key=key, as_of=as_of)
+        if kind == "teacher" or not sqlreport.supported(rules)
+        else ()
+    ):
         row = rows.get(ts.row_id)
         if row is None:
             if kind != "teacher":

@@ -220,3 +220,18 @@ def test_province_institution_statistics(client, area, province_actor):
     login(client, province_actor)
     page = client.get(reverse("reports:institutions"), {"term": term.pk, "sort": "-applied"}).content.decode()
     assert a.name in page and b.name in page and 'data-chart="chart-institutions"' in page
+
+
+def test_dashboard_query_count_does_not_grow_with_rows(client, area, county_actor):
+    from tests.factories import SchoolFactory, TeacherFactory
+
+    login(client, county_actor)
+    url = reverse("reports:region", args=[area["counties"]["a1"].pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    for _ in range(3):
+        TeacherFactory.create_batch(4, school=SchoolFactory(county=area["counties"]["a1"]))
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(url).status_code == 200
+    assert len(large) == len(small)
