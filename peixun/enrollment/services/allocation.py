@@ -24,10 +24,12 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from peixun.accounts.models import RoleGrant
 from peixun.catalog.models import Project, ProjectClass
 from peixun.core.audit import audit_record
 from peixun.core.errors import Conflict, InvalidInput, NotFound
-from peixun.core.models import Job
+from peixun.core.models import Job, Notification
+from peixun.core.roles import Role
 from peixun.core.scopes import Actor, require
 from peixun.core.services import job_create, job_progress, notify
 from peixun.roster.models import Teacher
@@ -36,8 +38,7 @@ from peixun.terms.windows import describe, get_window, require_open
 
 from .. import allocation as algo
 from ..models import AllocationResult, AllocationRun, Enrollment, EnrollmentEvent, Preference, PreferenceList
-from ..seats import take_seat
-from ._common import school_users
+from ..seats import take_seats
 
 logger = logging.getLogger(__name__)
 
@@ -356,10 +357,14 @@ def _execute(run: AllocationRun) -> None:
     data = algo.inputs_to_json(inputs.slots, inputs.applicants)
 
     allocated = result.allocated()
+    per_class: dict[int, int] = {}
+    for d in allocated:
+        per_class[d.class_id] = per_class.get(d.class_id, 0) + 1
+    for class_id, n in sorted(per_class.items()):  # one conditional UPDATE per class, in id order
+        if not take_seats(class_id, n):  # the classes are locked and the seats counted: cannot happen
+            raise RuntimeError(f"class {class_id}: fewer than {n} seats left for the allocated preferences")
     enrollments = []
     for d in allocated:
-        if not take_seat(d.class_id):  # the classes are locked and the seats counted: cannot happen
-            raise RuntimeError(f"class {d.class_id}: no seat left for an allocated preference")
         enrollments.append(
             Enrollment(
                 teacher_id=d.teacher_id,
@@ -457,14 +462,28 @@ def _execute(run: AllocationRun) -> None:
     per_school: dict[int, int] = {}
     for d in allocated:
         per_school[inputs.schools[d.teacher_id]] = per_school.get(inputs.schools[d.teacher_id], 0) + 1
-    for school_id, n in sorted(per_school.items()):
-        notify(
-            school_users(school_id),
-            title=_("Round 1 allocation of %(term)s: %(n)s selections of your teachers await review")
-            % {"term": term.name, "n": n},
-            link=reverse("enrollment:allocation_run", args=[run.pk]),
-            kind=JOB_KIND,
-        )
+    staff = (
+        RoleGrant.objects.filter(role=Role.SCHOOL, is_active=True, user__is_active=True, school_id__in=list(per_school))
+        .values_list("school_id", "user_id")
+        .order_by("school_id", "user_id")
+        .distinct()
+    )
+    link_run = reverse("enrollment:allocation_run", args=[run.pk])
+    Notification.objects.bulk_create(
+        (
+            Notification(
+                user_id=user_id,
+                title=(
+                    _("Round 1 allocation of %(term)s: %(n)s selections of your teachers await review")
+                    % {"term": term.name, "n": per_school[school_id]}
+                )[:200],
+                link=link_run,
+                kind=JOB_KIND,
+            )
+            for school_id, user_id in staff
+        ),
+        batch_size=2000,
+    )
     actor = actor_for_job(run.job) if run.job and run.job.params.get("grant_id") else None
     audit_record(
         actor,
