@@ -207,6 +207,16 @@ def order_cancel(request, order_id: Id, payload: ReasonIn):
     return _get(request, order_id)
 
 
+@router.post(
+    "/orders/{order_id}/reopen",
+    response=OrderOut,
+    summary="重新开放订单（选定的机构已撤回项目时，区县附理由重新接受响应）",
+)
+def order_reopen(request, order_id: Id, payload: ReasonIn):
+    services.order_reopen(actor=request.actor, order=_get(request, order_id), reason=payload.reason)
+    return _get(request, order_id)
+
+
 @router.get("/coverage", response=list[CoverageOut], summary="各区县报送订单数与最低要求")
 @paginate(LimitOffsetPagination)
 def coverage(request, term_id: Id | None = None):

@@ -164,6 +164,7 @@ def order_detail(request, pk):
         "is_owner": is_owner,
         "is_institution": actor.role == Role.INSTITUTION,
         "cancel_form": ReasonForm(prefix="cancel") if is_owner else None,
+        "reopen_form": ReasonForm(prefix="reopen") if is_owner else None,
     }
     if actor.role != Role.INSTITUTION:
         context["recipients"] = list(order.recipients.select_related("institution").order_by("institution__code"))
@@ -338,6 +339,9 @@ def order_action(request, pk, action):
         elif action == "cancel":
             services.order_cancel(actor=actor, order=order, reason=request.POST.get("cancel-reason", ""))
             messages.success(request, _("The order has been cancelled."))
+        elif action == "reopen":
+            services.order_reopen(actor=actor, order=order, reason=request.POST.get("reopen-reason", ""))
+            messages.success(request, _("The order is open for responses again; the institutions have been told."))
         else:
             messages.error(request, _("Unknown action."))
     except DomainError as exc:

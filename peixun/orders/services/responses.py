@@ -27,6 +27,7 @@ from peixun.core.choices import SUBJECT_CATEGORY, CreditCategory, Stage, Subject
 from peixun.core.errors import Conflict, InvalidInput, PermissionDenied
 from peixun.core.scopes import Actor, require
 from peixun.core.services import notify
+from peixun.orgs.models import Institution
 from peixun.terms.models import WindowKind
 from peixun.terms.windows import require_open
 
@@ -447,3 +448,40 @@ def order_project_publish(*, actor: Actor, order: Order, now: datetime | None = 
     project = catalog.project_publish(actor=actor, project=chosen_response(order).project, now=now)
     audit_record(actor, "orders.order.project_publish", order, summary=project.name, after={"project": project.pk})
     return project
+
+
+@transaction.atomic
+def order_reopen(*, actor: Actor, order: Order, reason: str) -> Order:
+    """The chosen institution withdrew its order project: the county reopens the order for responses.
+
+    The chosen response closes (withdrawn); the institutions the order was pushed to are told, and may
+    respond again while the response window is open.
+    """
+    require(actor, "orders.order.manage", order)
+    reason = _remark(reason, required=True, field="reason")
+    order = Order.objects.select_for_update().select_related("term", "county").get(pk=order.pk)
+    _require_status(order, OS.SELECTED, message=_("Only an order whose institution has been chosen can be reopened."))
+    response = _lock_response(chosen_response(order))
+    if response.project.status not in (Project.Status.WITHDRAWN, Project.Status.DELETED):
+        raise Conflict(_("An order is reopened only when the chosen institution has withdrawn its project."))
+    response.status = RS.WITHDRAWN
+    response.save(update_fields=["status", "updated_at"])
+    order.status = OS.PUBLISHED
+    order.selected_at = None
+    order.save(update_fields=["status", "selected_at", "updated_at"])
+    audit_record(
+        actor,
+        "orders.order.reopen",
+        order,
+        summary=reason,
+        before={"status": OS.SELECTED, "response": response.pk},
+        after={"status": order.status},
+    )
+    notify(
+        institution_users(Institution.objects.filter(order_pushes__order=order)),
+        title=_("Order open for responses again: %(name)s") % {"name": order.name},
+        body=reason,
+        link=order_link(order),
+        kind="orders",
+    )
+    return order

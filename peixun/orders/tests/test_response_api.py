@@ -106,3 +106,23 @@ def test_every_step_through_the_api(client, term, county_actor, other_county_act
     assert OrderResponse.objects.get(pk=rid).status == OrderResponse.Status.SELECTED
     board = client.get(f"/api/orders/orders?term_id={term.pk}&stage=project_published", **bearer(province_actor))
     assert [o["id"] for o in board.json()["items"]] == [order.pk]
+
+
+def test_reopen_through_the_api(client, term, county_actor, province_actor, takers):
+    from peixun.orders import services
+
+    from .test_responses import respond
+
+    order = publish_order(term, county_actor, province_actor)
+    future_window(term, W.ORDER_APPLY)
+    inst = institution_actor(takers[0])
+    response = respond(inst, order)
+    term_windows_open(term, W.ORDER_SELECT)
+    services.response_select(actor=county_actor, response=response, remark="选定")
+    url = f"/api/orders/orders/{order.pk}/reopen"
+    refused = _post(client, url, county_actor, {"reason": "重新征集"})
+    assert refused.status_code == 409 and refused.json()["message"]
+    catalog.project_withdraw(actor=inst, project=response.project, reason="无法承办")
+    assert _post(client, url, inst, {"reason": "重新征集"}).status_code == 403
+    reopened = _post(client, url, county_actor, {"reason": "重新征集"})
+    assert reopened.status_code == 200 and reopened.json()["status"] == "published"

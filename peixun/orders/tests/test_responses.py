@@ -503,3 +503,25 @@ def test_editing_an_order_project_keeps_the_ordering_county(order, actors, count
         catalog.project_update(actor=actors[0], project=project, level="county", region=other_county)
     project.refresh_from_db()
     assert project.region == county
+
+
+def test_the_county_reopens_an_order_whose_chosen_institution_withdrew(order, chosen, county_actor, actors, client):
+    with pytest.raises(Conflict):  # the chosen project is still alive
+        services.order_reopen(actor=county_actor, order=order, reason="重新征集")
+    catalog.project_withdraw(actor=actors[0], project=chosen.project, reason="师资变动无法承办")
+    assert selectors.order_get(actor=county_actor, order_id=order.pk).stage == rules.Stage.PROJECT_CLOSED
+    with pytest.raises(InvalidInput):
+        services.order_reopen(actor=county_actor, order=order, reason=" ")
+    with pytest.raises(PermissionDenied):
+        services.order_reopen(actor=actors[0], order=order, reason="重新征集")
+    services.order_reopen(actor=county_actor, order=order, reason="原承训机构撤回，重新征集响应")
+    order.refresh_from_db()
+    chosen.refresh_from_db()
+    assert order.status == Order.Status.PUBLISHED and order.selected_at is None
+    assert chosen.status == RS.WITHDRAWN
+    assert Notification.objects.filter(user=actors[1].user, body__contains="重新征集").exists()
+    # Institutions may respond again (the one that withdrew too) and the county chooses anew.
+    again = respond(actors[1], order)
+    term_windows_open(order.term, W.ORDER_SELECT)
+    services.response_select(actor=county_actor, response=again, remark="改由该机构承训")
+    assert selectors.order_get(actor=county_actor, order_id=order.pk).stage == rules.Stage.CHOSEN
