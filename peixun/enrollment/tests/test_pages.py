@@ -179,3 +179,20 @@ def test_home_panels(client, teacher_actor, principal, school, klass):
     assert 'data-testid="panel-selection"' in client.get(reverse("home")).content.decode()
     login(client, principal)
     assert "待审核的选课" in client.get(reverse("home")).content.decode()
+
+
+def test_select_and_class_list_query_counts_do_not_grow(
+    client, teacher_actor, inst_actor, term, institution, django_assert_max_num_queries
+):
+    credit_policy("A")
+    make_class(term, institution)
+    login(client, teacher_actor)
+    with django_assert_max_num_queries(40):
+        client.get(reverse("enrollment:select"))
+    for days in range(40, 48):
+        make_class(term, institution, days_ahead=days)
+    with django_assert_max_num_queries(40):
+        assert client.get(reverse("enrollment:select")).content.decode().count('data-testid="class-card"') == 9
+    login(client, inst_actor)
+    with django_assert_max_num_queries(30):
+        assert client.get(reverse("enrollment:class_list")).content.decode().count('data-testid="class-row"') == 9
