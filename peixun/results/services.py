@@ -565,7 +565,11 @@ def upload_create(*, actor: Actor, sheet: ResultSheet, file) -> ResultUpload:
     _require_editable(sheet)
     if file is None:
         raise InvalidInput(_("Choose the spreadsheet to upload."), details={"field": "file"})
-    content = file.read()
+    from .spreadsheet import MAX_BYTES
+
+    if (getattr(file, "size", None) or 0) > MAX_BYTES:
+        raise InvalidInput(_("The file is larger than 5 MB."), details={"field": "file"})
+    content = file.read(MAX_BYTES + 1)
     name = (getattr(file, "name", "") or "results.xlsx")[-200:]
     rows, errors = parse_upload(content, sheet)
     changed = unchanged = 0

@@ -329,3 +329,15 @@ def test_sheet_and_my_results_query_counts_do_not_grow(
     login(client, teacher)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("results:my_results")).status_code == 200
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(clerk, project_class, trainees):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from peixun.core.errors import InvalidInput
+
+    sheet = services.sheet_open(actor=clerk, project_class=project_class)
+    big = SimpleUploadedFile("成绩.xlsx", b"x" * (5 * 1024 * 1024 + 1))
+    with pytest.raises(InvalidInput, match="5 MB"):
+        services.upload_create(actor=clerk, sheet=sheet, file=big)
+    assert not ResultUpload.objects.exists()
