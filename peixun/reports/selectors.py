@@ -774,8 +774,63 @@ def teacher_count(actor: Actor, node: Node, filters: TeacherFilters, *, rules: R
         return cursor.fetchone()[0]
 
 
+ORDER_SQL = {
+    "missing": "s.missing_projected {d}, t.id",
+    "missing_now": "s.missing_now {d}, t.id",
+    "name": "t.name {d}, t.id",
+    "school": "sc.code {d}, t.name, t.id",
+}
+
+
+def order_sql(sort: str) -> str:
+    key = (sort or "").lstrip("-")
+    if key not in ORDER_SQL:
+        return "sc.code, t.id"
+    return ORDER_SQL[key].format(d="DESC" if sort.startswith("-") else "ASC")
+
+
+class TeacherPages:
+    """The node's filtered, sorted teachers for a Paginator: ``count()`` and slices are SQL (LIMIT/OFFSET)."""
+
+    def __init__(self, actor: Actor, node: Node, filters: TeacherFilters, rules: Rules):
+        self.actor, self.node, self.filters, self.rules = actor, node, filters, rules
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = teacher_count(self.actor, self.node, self.filters, rules=self.rules)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            raise TypeError("TeacherPages supports slices only")
+        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        return list(
+            teacher_lines(
+                self.actor,
+                self.node,
+                self.filters,
+                rules=self.rules,
+                order=self.filters.sort or "-missing",
+                offset=start,
+                limit=max(stop - start, 0),
+            )
+        )
+
+
 def teacher_lines(
-    actor: Actor, node: Node, filters: TeacherFilters, *, rules: Rules | None = None, as_of: date | None = None
+    actor: Actor,
+    node: Node,
+    filters: TeacherFilters,
+    *,
+    rules: Rules | None = None,
+    as_of: date | None = None,
+    order: str = "",
+    offset: int = 0,
+    limit: int | None = None,
 ) -> Iterator[TeacherLine]:
     """The node's teachers with their standings, ordered by school and teacher, streamed in one statement
     (a server-side cursor on PostgreSQL), so memory stays flat however many rows there are."""
@@ -784,8 +839,17 @@ def teacher_lines(
     qs = filtered_teachers(actor, node, filters)
     cats = [c.code for c in rules.categories if not c.separate]
     if not sqlreport.supported(rules):
-        for ts in teacher_list(actor, node, filters, rules=rules, as_of=as_of):
-            t = Teacher.objects.select_related("school", "school__county").get(pk=ts.teacher_id)
+        standings = teacher_list(actor, node, filters, rules=rules, as_of=as_of)
+        teachers = teachers_by_id([ts.teacher_id for ts in standings])
+        if order.lstrip("-") in ("name", "school"):
+            standings = sort_by_teacher_field(standings, order, teachers)
+        elif order:
+            standings, _sort = teacher_rows(standings, order)
+        else:
+            standings = sort_by_teacher_field(standings, "school", teachers)
+        end = None if limit is None else offset + limit
+        for ts in standings[offset:end]:
+            t = teachers[ts.teacher_id]
             yield TeacherLine(ts, t.name, t.national_id, t.school.code, t.school.name, t.school.county.name)
         return
     compiled = sqlreport.compile_standings(rules, qs, as_of=as_of, region="school_id")
@@ -793,10 +857,14 @@ def teacher_lines(
     sql = (
         f"SELECT s.*, t.name, t.national_id, sc.code, sc.name, co.name FROM ({compiled.sql}) s "
         "INNER JOIN roster_teacher t ON t.id = s.teacher_id INNER JOIN orgs_school sc ON sc.id = t.school_id "
-        f"INNER JOIN orgs_region co ON co.id = sc.county_id{where} ORDER BY sc.code, t.id"
+        f"INNER JOIN orgs_region co ON co.id = sc.county_id{where} ORDER BY {order_sql(order)}"
     )
+    if limit is not None:
+        sql += " LIMIT %s OFFSET %s"
+        params = [*params, int(limit), int(offset)]
     n = len(cats)
-    cursor = connection.chunked_cursor() if connection.vendor == "postgresql" else connection.cursor()
+    streamed = connection.vendor == "postgresql" and limit is None
+    cursor = connection.chunked_cursor() if streamed else connection.cursor()
     try:
         cursor.execute(sql, [*compiled.params, *params])
         while batch := cursor.fetchmany(2000):

@@ -214,17 +214,15 @@ def teacher_list(request):
         params = {k: request.GET.get(k, "") for k in ("region", "school", "status", "category", "q", "in_school")}
         return export_or_job(request, "reports.teachers", params)
     rules = credit_selectors.active_rules()
-    standings = selectors.teacher_list(actor, node, filters, rules=rules)
-    standings, sort = selectors.teacher_rows(standings, filters.sort)
-    if sort.lstrip("-") in ("name", "school"):
-        teachers = selectors.teachers_by_id([s.teacher_id for s in standings])
-        standings = selectors.sort_by_teacher_field(standings, sort, teachers)
-    page = Paginator(standings, 25).get_page(request.GET.get("page"))
-    teachers = selectors.teachers_by_id([s.teacher_id for s in page.object_list])
+    sort = filters.sort if filters.sort.lstrip("-") in selectors.ORDER_SQL else "-missing"
+    filters.sort = sort
+    page = Paginator(selectors.TeacherPages(actor, node, filters, rules), 25).get_page(request.GET.get("page"))
+    teachers = selectors.teachers_by_id([line.standing.teacher_id for line in page.object_list])
     classes = selectors.open_classes(rules)
     full = show_full_id(actor)
     lines = []
-    for s in page.object_list:
+    for line in page.object_list:
+        s = line.standing
         t = teachers[s.teacher_id]
         count, first = selectors.suggestions(t, s, classes, rules) if s.status == "at_risk" else (0, [])
         lines.append(

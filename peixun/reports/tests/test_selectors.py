@@ -240,3 +240,27 @@ def test_term_progress_equals_raw_counts(area, province_actor, county_actor):
     assert local_view["projects"]["published"] == 1 and local_view["capacity"] == 10
     assert local_view["rounds"][0]["approved"] == 3 and local_view["rounds"][0]["selected"] == 3
     assert local_view["teachers_selecting"] == 3
+
+
+@pytest.mark.parametrize("sort", ["-missing", "missing_now", "name", "-school"])
+def test_sql_pages_equal_the_sorted_list(area, province_actor, sort):
+    rules = credit_selectors.active_rules()
+    node = selectors.home_node(province_actor)
+    for status in ("", "at_risk"):
+        filters = selectors.TeacherFilters(status=status, sort=sort)
+        standings = selectors.teacher_list(province_actor, node, filters, rules=rules)
+        if sort.lstrip("-") in ("name", "school"):
+            teachers = selectors.teachers_by_id([s.teacher_id for s in standings])
+            expected = selectors.sort_by_teacher_field(standings, sort, teachers)
+            if sort.lstrip("-") == "school":  # school code, then name (ties by id in SQL)
+                info = {tid: (t.school.code, t.name) for tid, t in teachers.items()}
+                expected = sorted(standings, key=lambda s, info=info: (info[s.teacher_id][1], s.teacher_id))
+                expected = sorted(expected, key=lambda s, info=info: info[s.teacher_id][0], reverse=True)
+        else:
+            attr = "missing_projected" if sort.lstrip("-") == "missing" else "missing_now"
+            expected = sorted(standings, key=lambda s: s.teacher_id)
+            expected = sorted(expected, key=lambda s: getattr(s, attr), reverse=sort.startswith("-"))
+        pages = selectors.TeacherPages(province_actor, node, filters, rules)
+        assert pages.count() == len(expected)
+        got = pages[0:10] + pages[10 : len(expected)]
+        assert [g.standing.teacher_id for g in got] == [e.teacher_id for e in expected], (sort, status)
