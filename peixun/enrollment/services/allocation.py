@@ -425,13 +425,14 @@ def _execute(run: AllocationRun) -> None:
     )
     placed = {d.teacher_id for d in allocated}
     applicants = {a.teacher_id for a in inputs.applicants}
+    unplaced = applicants - placed
     counts = {
         "teachers": len(applicants),
         "preferences": len(result.decisions),
         "classes": len(inputs.slots),
         "allocated": len(allocated),
         "placed": len(placed),
-        "unplaced": len(applicants - placed),
+        "unplaced": len(unplaced),
         "first_choice": sum(1 for d in allocated if d.rank == 1),
     }
     run.inputs = data
@@ -452,7 +453,7 @@ def _execute(run: AllocationRun) -> None:
         kind=JOB_KIND,
     )
     notify(
-        _users(uid for tid, uid in inputs.users.items() if tid in applicants - placed and uid),
+        _users(uid for tid, uid in inputs.users.items() if tid in unplaced and uid),
         title=_("Round 1 allocation of %(term)s: no seat this time") % {"term": term.name},
         body=_("See the reason for each of your preferences."),
         link=link,
