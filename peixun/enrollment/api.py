@@ -277,10 +277,18 @@ def _bulk(result) -> dict:
 
 
 def _loaded(enrollment: Enrollment) -> Enrollment:
-    rank = getattr(enrollment, "rank", None)
-    fresh = Enrollment.objects.select_related("teacher", "project_class__project__institution").get(pk=enrollment.pk)
-    fresh.rank = rank if rank is not None else services.waitlist_rank(fresh)
-    return fresh
+    """The enrollment with what the schema shows (read again only if the service did not load it)."""
+    cache = enrollment._state.fields_cache
+    pc = cache.get("project_class")
+    if not ("teacher" in cache and pc is not None and "institution" in pc.project._state.fields_cache):
+        rank = getattr(enrollment, "rank", None)
+        enrollment = Enrollment.objects.select_related("teacher", "project_class__project__institution").get(
+            pk=enrollment.pk
+        )
+        enrollment.rank = rank
+    if getattr(enrollment, "rank", None) is None and enrollment.state == S.WAITLISTED:
+        enrollment.rank = services.waitlist_rank(enrollment)
+    return enrollment
 
 
 # --- teacher ------------------------------------------------------------------------------------------
@@ -354,7 +362,9 @@ class _ClassRows:
 def select(request, payload: SelectIn, idempotency_key: str = Header("", alias="Idempotency-Key")):
     actor = request.actor
     require(actor, "enrollment.select")
-    project_class = get_visible(actor, ProjectClass.objects.all(), pk=payload.class_id)
+    project_class = get_visible(
+        actor, ProjectClass.objects.select_related("project__term", "project__institution"), pk=payload.class_id
+    )
     key = (payload.request_key or idempotency_key or "")[:64]
     enrollment = services.enrollment_select(actor=actor, project_class=project_class, request_key=key)
     return _loaded(enrollment)

@@ -113,9 +113,11 @@ def check_eligibility(
     ):
         refuse("round2", _("Round 2 is only for teachers who selected a class in round 1."))
 
-    active = mine.active().select_related("project_class__project")
-    same_project = list(active.filter(project_class__project=project))
-    for e in same_project:
+    # One read of the teacher's active places answers the duplicate, overlap and limit rules.
+    active = list(mine.active().select_related("project_class__project").order_by("project_class__starts_on", "pk"))
+    for e in active:
+        if e.project_class.project_id != project.pk:
+            continue
         if e.project_class_id == project_class.pk:
             refuse("duplicate", _("You already have a place in this class."), enrollment=e.pk)
         refuse(
@@ -123,12 +125,13 @@ def check_eligibility(
             _("You already have a place in class %(number)s of this project.") % {"number": e.project_class.number},
             enrollment=e.pk,
         )
-    clash = (
-        active.filter(
-            project_class__starts_on__lte=project_class.ends_on, project_class__ends_on__gte=project_class.starts_on
-        )
-        .order_by("project_class__starts_on")
-        .first()
+    clash = next(
+        (
+            e
+            for e in active
+            if e.project_class.starts_on <= project_class.ends_on and e.project_class.ends_on >= project_class.starts_on
+        ),
+        None,
     )
     if clash is not None:
         other = clash.project_class
@@ -139,7 +142,7 @@ def check_eligibility(
             enrollment=clash.pk,
         )
     limit = term.per_teacher_limit
-    taken = active.filter(project_class__project__term=term).count()
+    taken = sum(1 for e in active if e.project_class.project.term_id == term.pk)
     if taken >= limit:
         refuse(
             "limit",

@@ -118,3 +118,14 @@ def test_roles_and_scopes(client, teacher_actor, principal, klass, other_school)
     assert get(client, f"{API}/enrollments/{theirs.pk}", teacher_actor).status_code == 404
     r = post(client, f"{API}/review", principal, {"ids": [theirs.pk], "decision": "approve"})
     assert r.status_code == 200 and r.json()["done"] == [] and r.json()["skipped"][0]["id"] == theirs.pk
+
+
+def test_selection_is_a_bounded_number_of_statements(client, teacher_actor, klass):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    headers = bearer(teacher_actor)
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.post(f"{API}/select", {"class_id": klass.pk}, content_type="application/json", **headers)
+    assert r.status_code == 200 and r.json()["state"] == S.SELECTED
+    assert len(ctx.captured_queries) <= 21, [q["sql"][:80] for q in ctx.captured_queries]
