@@ -125,21 +125,23 @@ class TeacherStandingOut(Schema):
 
 
 class _StandingPage:
-    """A sorted list of standings whose slices fetch their teachers and suggestions in a few queries."""
+    """The SQL-paged teacher list (``selectors.TeacherPages``) as ninja paginates it: each slice fetches
+    its teachers and what the at-risk ones could still take in a few queries."""
 
-    def __init__(self, actor, standings, rules):
-        self.actor, self.standings, self.rules = actor, standings, rules
+    def __init__(self, actor, pages: selectors.TeacherPages, rules):
+        self.actor, self.pages, self.rules = actor, pages, rules
 
     def __len__(self) -> int:
-        return len(self.standings)
+        return self.pages.count()
 
     def __getitem__(self, key):
-        part = self.standings[key]
-        teachers = selectors.teachers_by_id([s.teacher_id for s in part])
-        classes = selectors.open_classes(self.rules) if any(s.status == "at_risk" for s in part) else []
+        lines = self.pages[key]
+        teachers = selectors.teachers_by_id([line.standing.teacher_id for line in lines])
+        classes = selectors.open_classes(self.rules) if any(ln.standing.status == "at_risk" for ln in lines) else []
         full = show_full_id(self.actor)
         out = []
-        for s in part:
+        for line in lines:
+            s = line.standing
             t = teachers[s.teacher_id]
             count, first = selectors.suggestions(t, s, classes, self.rules) if s.status == "at_risk" else (0, [])
             out.append(
@@ -189,14 +191,10 @@ def teachers(
     if status and status not in selectors.STATUSES:
         raise InvalidInput(_("Unknown status."))
     rules = credit_selectors.active_rules()
-    filters = selectors.TeacherFilters(query=q[:50], status=status, category=category[:20])
-    standings = selectors.teacher_list(request.actor, node, filters, rules=rules)
-    standings, sort = selectors.teacher_rows(standings, sort)
-    if sort.lstrip("-") in ("name", "school"):
-        standings = selectors.sort_by_teacher_field(
-            standings, sort, selectors.teachers_by_id([s.teacher_id for s in standings])
-        )
-    return _StandingPage(request.actor, standings, rules)
+    sort = sort if sort.lstrip("-") in selectors.ORDER_SQL else "-missing"
+    filters = selectors.TeacherFilters(query=q[:50], status=status, category=category[:20], sort=sort)
+    pages = selectors.TeacherPages(request.actor, node, filters, rules)
+    return _StandingPage(request.actor, pages, rules)
 
 
 class WindowOut(Schema):
