@@ -332,9 +332,10 @@ def roster(request, pk):
 
 @roles_required(Role.INSTITUTION, Role.PROVINCE, Role.CITY, Role.COUNTY, Role.MONITOR)
 def expansion_list(request):
-    """扩班: the institution's requests; the bureau's requests to decide (all, part or none)."""
+    """扩班: the institution's requests; the bureau's requests to decide (all, part or none). All terms by default."""
     actor = request.actor
-    term = selectors.term_for(_int(request.GET.get("term")))
+    term_id = _int(request.GET.get("term"))
+    term = selectors.term_for(term_id) if term_id else None
     if request.method == "POST":
         expansion = selectors.expansion_get(actor=actor, expansion_id=_int(request.POST.get("expansion")) or 0)
         try:
@@ -355,17 +356,25 @@ def expansion_list(request):
         return redirect(_back(request, request.get_full_path()))
     status = request.GET.get("status", "")
     qs = selectors.expansion_list(actor=actor, term=term, status=status if status in ES.values else "")
+    state = paginate(request, qs)
+    accept_open: dict[int, bool] = {}
+    for x in state.rows:
+        term_id = x.project_class.project.term_id
+        if term_id not in accept_open:
+            accept_open[term_id] = selectors.any_open(selectors.term_for(term_id), (selectors.K.EXPAND_ACCEPT,))
+        x.accept_open = accept_open[term_id]
     return render(
         request,
         "enrollment/expansion_list.html",
         {
-            "state": paginate(request, qs),
+            "state": state,
             "term": term,
             "terms": selectors.terms(),
             "statuses": ES.choices,
             "status": status,
-            "can_decide": actor.role in (Role.PROVINCE, Role.CITY, Role.COUNTY)
-            and selectors.any_open(term, (selectors.K.EXPAND_ACCEPT,)),
-            "windows": selectors.stage_windows(term, (selectors.K.EXPAND_REQUEST, selectors.K.EXPAND_ACCEPT)),
+            "can_decide": actor.role in (Role.PROVINCE, Role.CITY, Role.COUNTY),
+            "windows": selectors.stage_windows(
+                term or selectors.term_for(), (selectors.K.EXPAND_REQUEST, selectors.K.EXPAND_ACCEPT)
+            ),
         },
     )
