@@ -7,7 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/peixun
-PYTEST_ARGS ?=
+# Two workers (the machines have 2 cores); a file's tests stay on one worker, so the PostgreSQL
+# concurrency tests never run beside each other (connection limit).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
