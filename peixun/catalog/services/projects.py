@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -497,10 +498,8 @@ def projects_bulk_review(
 
 
 def _class_span(project: Project) -> tuple[date | None, date | None]:
-    dates = list(project.classes.values_list("starts_on", "ends_on"))
-    if not dates:
-        return None, None
-    return min(d[0] for d in dates), max(d[1] for d in dates)
+    span = project.classes.aggregate(first=Min("starts_on"), last=Max("ends_on"))
+    return span["first"], span["last"]
 
 
 @transaction.atomic
