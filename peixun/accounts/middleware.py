@@ -8,8 +8,12 @@ SESSION_GRANT_KEY = "active_grant_id"
 _ALWAYS_ALLOWED = ("/accounts/password/", "/accounts/logout/", "/static/", "/i18n/", "/verify/")
 
 
-def active_grant(user, wanted_id):
-    grants = list(user.grants.filter(is_active=True).select_related("user", "region", "school", "institution"))
+def active_grants(user) -> list:
+    return list(user.grants.filter(is_active=True).select_related("user", "region", "school", "institution"))
+
+
+def active_grant(user, wanted_id, grants: list | None = None):
+    grants = active_grants(user) if grants is None else grants
     if not grants:
         return None
     for grant in grants:
@@ -26,9 +30,11 @@ class ActorMiddleware:
 
     def __call__(self, request):
         request.actor = None
+        request.role_grants = []  # every active role of the user (the menu offers a switch to the others)
         user = request.user
         if user.is_authenticated and not request.path.startswith("/api/"):
-            grant = active_grant(user, request.session.get(SESSION_GRANT_KEY))
+            request.role_grants = active_grants(user)
+            grant = active_grant(user, request.session.get(SESSION_GRANT_KEY), request.role_grants)
             if grant is not None:
                 request.actor = Actor.from_grant(grant)
             if user.must_change_password and not request.path.startswith(_ALWAYS_ALLOWED):

@@ -3,6 +3,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -52,9 +53,13 @@ def password_change(request):
 @require_POST
 @actor_required
 def switch_role(request):
+    """Act in another of the user's roles; ``next`` (a path on this site) is where to go then."""
     wanted = request.POST.get("grant")
-    if wanted and request.user.grants.filter(pk=wanted, is_active=True).exists():
+    if wanted and wanted.isdigit() and request.user.grants.filter(pk=wanted, is_active=True).exists():
         request.session[SESSION_GRANT_KEY] = int(wanted)
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
     return redirect("home")
 
 

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from .navigation import menu_for
+from .navigation import menu_for, other_roles
 
 
 def shell(request):
@@ -11,6 +11,7 @@ def shell(request):
     return {
         "actor": actor,
         "nav": menu_for(actor) if actor is not None else [],
+        "other_roles": other_roles(getattr(request, "role_grants", []), actor) if actor is not None else [],
         "unread_notifications": unread,
         "province_name": settings.PEIXUN_PROVINCE_NAME,
     }

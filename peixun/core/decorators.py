@@ -28,6 +28,14 @@ def roles_required(*roles):
         @actor_required
         def wrapper(request, *args, **kwargs):
             if request.actor.role not in roles:
+                held = [g for g in getattr(request, "role_grants", []) if g.role in roles]
+                if held:  # the user holds the role this page needs: offer the switch instead of a refusal
+                    return render(
+                        request,
+                        "core/switch_role.html",
+                        {"grants": held, "next": request.get_full_path()},
+                        status=403,
+                    )
                 raise PermissionDenied("您当前的角色不能访问此页面。如果您有多个角色，请在右上角切换。")
             return view(request, *args, **kwargs)
 

@@ -15,9 +15,16 @@ class EnrollmentConfig(AppConfig):
             receivers,  # noqa: F401  (catalog hooks)
             tasks_allocation,  # noqa: F401  (registers the retryable allocation job)
         )
-        from .panels import bureau_expansions, institution_confirm, school_review, teacher_selection
+        from .panels import (
+            bureau_expansions,
+            institution_confirm,
+            principal_in_teacher_role,
+            school_review,
+            teacher_selection,
+        )
 
         register_home_panel(teacher_selection)
         register_home_panel(school_review)
+        register_home_panel(principal_in_teacher_role)
         register_home_panel(institution_confirm)
         register_home_panel(bureau_expansions)

@@ -51,6 +51,34 @@ def school_review(actor) -> dict | None:
     }
 
 
+def principal_in_teacher_role(actor) -> dict | None:
+    """A principal signed in with the teacher role active: point to 选课审核 (one click switches role)."""
+    if actor.role == Role.SCHOOL:
+        return None
+    from peixun.accounts.models import RoleGrant
+    from peixun.core.scopes import Actor
+
+    grant = (
+        RoleGrant.objects.filter(user=actor.user, role=Role.SCHOOL, is_active=True)
+        .select_related("user", "school")
+        .order_by("pk")
+        .first()
+    )
+    if grant is None:
+        return None
+    term = selectors.term_for()
+    count = selectors.review_list(actor=Actor.from_grant(grant), term=term).count()
+    return {
+        "template": "enrollment/_panel_switch.html",
+        "order": 5,
+        "grant": grant,
+        "count": count,
+        "term": term,
+        "next": reverse("enrollment:review"),
+        "windows": selectors.stage_windows(term, ("select_r1", "principal_r1", "select_r2", "principal_r2")),
+    }
+
+
 def institution_confirm(actor) -> dict | None:
     if actor.role != Role.INSTITUTION:
         return None
