@@ -22,6 +22,7 @@ class DemoContext:
     scale: str = "demo"
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role label, username, note)
     data: dict = field(default_factory=dict)  # objects shared between apps' seed steps
+    notes: list[str] = field(default_factory=list)  # lines printed after the logins (e.g. the demo terms)
 
     def chinese_name(self) -> str:
         given_len = 1 if self.rng.random() < 0.35 else 2

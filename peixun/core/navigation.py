@@ -187,6 +187,7 @@ def menu_for(actor) -> list[MenuItem]:
 # The page a switch to another role opens when the menu offers that role (else the home page):
 # a principal signed in as a teacher finds 选课审核 in one click.
 ROLE_SHORTCUTS: dict[str, tuple[str, str, str]] = {
+    Role.TEACHER: (_("Select classes"), "enrollment:select", "ui-checks"),
     Role.SCHOOL: (_("Selection review"), "enrollment:review", "person-check"),
     Role.INSTITUTION: (_("Class enrollment"), "enrollment:class_list", "people-fill"),
 }
@@ -208,7 +209,7 @@ def other_roles(grants, actor) -> list[RoleSwitch]:
     for grant in grants:
         if not grant.is_active or (actor.grant is not None and grant.pk == actor.grant.pk):
             continue
-        label, url_name, icon = ROLE_SHORTCUTS.get(grant.role, (_("Home"), "home", "arrow-left-right"))
+        label, url_name, icon = ROLE_SHORTCUTS.get(grant.role, (grant.get_role_display(), "home", "arrow-left-right"))
         out.append(
             RoleSwitch(
                 grant_id=grant.pk,

@@ -48,6 +48,8 @@ def school_review(actor) -> dict | None:
         "count": count,
         "link": reverse("enrollment:review"),
         "windows": selectors.stage_windows(term, ("principal_r1", "principal_r2")),
+        "elsewhere": selectors.open_elsewhere(term, ("principal_r1", "principal_r2")),
+        "extra": "&state=selected",
     }
 
 
@@ -94,6 +96,7 @@ def institution_confirm(actor) -> dict | None:
         "count": count,
         "link": reverse("enrollment:class_list"),
         "windows": selectors.stage_windows(term, ("confirm_r1", "confirm_r2")),
+        "elsewhere": selectors.open_elsewhere(term, ("confirm_r1", "confirm_r2")),
     }
 
 
@@ -113,4 +116,7 @@ def bureau_expansions(actor) -> dict | None:
         "count": count,
         "link": reverse("enrollment:expansion_list") + "?status=pending",
         "windows": selectors.stage_windows(selectors.term_for(), ("expand_accept",)),
+        "elsewhere": selectors.open_elsewhere(selectors.term_for(), ("expand_accept",)),
+        "base": reverse("enrollment:expansion_list"),
+        "extra": "&status=pending",
     }

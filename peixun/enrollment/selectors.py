@@ -323,5 +323,19 @@ def stage_windows(term: Term | None, kinds) -> list:
     return out
 
 
+def open_elsewhere(term: Term | None, kinds) -> list[tuple[Term, object]]:
+    """(term, window) for every other term where one of ``kinds`` is open now: the pages link to them."""
+    now = timezone.now()
+    out = []
+    for other in Term.objects.prefetch_related("windows").order_by("-code"):
+        if term is not None and other.pk == term.pk:
+            continue
+        for kind in kinds:
+            window = get_window(other, kind)
+            if window is not None and window.starts_at <= now < window.ends_at:
+                out.append((other, window))
+    return out
+
+
 def any_open(term: Term | None, kinds) -> bool:
     return term is not None and any(is_open(term, kind) for kind in kinds)

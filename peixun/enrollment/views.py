@@ -116,6 +116,7 @@ def select(request):
             "active_count": len([e for e in mine if e.project_class.project.term_id == getattr(term, "pk", None)]),
             "request_key": uuid.uuid4().hex,
             "fair": term is not None and term.selection_mode == term.SelectionMode.FAIR,
+            "elsewhere": selectors.open_elsewhere(term, services.SELECT_WINDOWS.values()),
         },
     )
 
@@ -234,6 +235,7 @@ def review(request):
             "tabs": _tabs(selectors.state_counts(base)),
             "windows": selectors.stage_windows(term, services.REVIEW_WINDOWS),
             "can_decide": selectors.any_open(term, services.REVIEW_WINDOWS),
+            "elsewhere": selectors.open_elsewhere(term, services.REVIEW_WINDOWS),
         },
     )
 
@@ -241,6 +243,12 @@ def review(request):
 # --- institution and bureau: classes, 复核, rosters, 扩班 ---------------------------------------------
 
 
+# The windows in which an institution acts on its classes (扩班 requests, 复核); bureaus decide 扩班 in between.
+CLASS_WINDOWS = (
+    selectors.K.EXPAND_REQUEST,
+    selectors.K.EXPAND_ACCEPT,
+    *services.CONFIRM_WINDOWS,
+)
 ROSTER_ROLES = (Role.INSTITUTION, Role.INSTITUTION_REVIEWER, Role.PROVINCE, Role.CITY, Role.COUNTY, Role.MONITOR)
 
 
@@ -252,7 +260,14 @@ def class_list(request):
     return render(
         request,
         "enrollment/class_list.html",
-        {"state": paginate(request, qs), "term": term, "terms": selectors.terms(), "today": timezone.localdate()},
+        {
+            "state": paginate(request, qs),
+            "term": term,
+            "terms": selectors.terms(),
+            "today": timezone.localdate(),
+            "windows": selectors.stage_windows(term, CLASS_WINDOWS),
+            "elsewhere": selectors.open_elsewhere(term, CLASS_WINDOWS if actor.role == Role.INSTITUTION else ()),
+        },
     )
 
 
@@ -374,6 +389,9 @@ def expansion_list(request):
             "status": status,
             "can_decide": actor.role in (Role.PROVINCE, Role.CITY, Role.COUNTY),
             "windows": selectors.stage_windows(
+                term or selectors.term_for(), (selectors.K.EXPAND_REQUEST, selectors.K.EXPAND_ACCEPT)
+            ),
+            "elsewhere": selectors.open_elsewhere(
                 term or selectors.term_for(), (selectors.K.EXPAND_REQUEST, selectors.K.EXPAND_ACCEPT)
             ),
         },

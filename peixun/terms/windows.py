@@ -181,3 +181,41 @@ def windows_for_role(term: Term, role: str, now: datetime | None = None) -> dict
     open_now = [s for s in mine if s.is_open]
     upcoming = [s for s in mine if s.is_upcoming][:3]
     return {"open": open_now, "upcoming": upcoming, "all": all_states, "filtered": len(mine) != len(all_states)}
+
+
+# The page where a role acts in a window (the home page links open windows to it; others: the term's page).
+WINDOW_PAGES: dict[str, dict[str, str]] = {
+    WindowKind.SELECT_R1: {"teacher": "enrollment:select", "school": "enrollment:review"},
+    WindowKind.SELECT_R2: {"teacher": "enrollment:select", "school": "enrollment:review"},
+    WindowKind.PRINCIPAL_R1: {"school": "enrollment:review"},
+    WindowKind.PRINCIPAL_R2: {"school": "enrollment:review"},
+    WindowKind.EXPAND_REQUEST: {"institution": "enrollment:class_list"},
+    WindowKind.EXPAND_ACCEPT: dict.fromkeys(("province", "city", "county"), "enrollment:expansion_list"),
+    WindowKind.CONFIRM_R1: {"institution": "enrollment:class_list"},
+    WindowKind.CONFIRM_R2: {"institution": "enrollment:class_list"},
+}
+
+
+def window_page(term: Term, kind: str, role: str) -> str:
+    """The URL where ``role`` acts in ``term``'s ``kind`` window (with the term chosen)."""
+    from django.urls import reverse
+
+    if kind == WindowKind.SELECT_R1 and role == "teacher" and term.selection_mode == Term.SelectionMode.FAIR:
+        return f"{reverse('enrollment:allocation_mine')}?term={term.pk}"
+    name = WINDOW_PAGES.get(kind, {}).get(role)
+    if name is None:
+        return reverse("terms:term_detail", args=[term.pk])
+    return f"{reverse(name)}?term={term.pk}"
+
+
+def open_in_other_terms(term: Term | None, role: str, now: datetime | None = None) -> list[tuple[Term, WindowState]]:
+    """Windows of ``role`` open now in terms other than ``term`` (e.g. a fair-mode or supplementary term)."""
+    now = now or timezone.now()
+    out = []
+    for other in Term.objects.prefetch_related("windows").order_by("-code"):
+        if term is not None and other.pk == term.pk:
+            continue
+        for s in states(other, now):
+            if s.is_open and role in WINDOW_ROLES.get(s.window.kind, ()):
+                out.append((other, s))
+    return out

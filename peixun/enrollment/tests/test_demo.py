@@ -58,3 +58,73 @@ def test_demo_enrollments_in_every_state(term, institution, school, principal):
     assert {S.WAITLISTED, S.APPROVED, S.WITHDRAWN} <= set(mine.values_list("state", flat=True))
     assert mine.active().count() < term.per_teacher_limit  # demo_teacher can still select now
     assert Enrollment.objects.filter(teacher__school=school, state=S.SELECTED).exists()  # the school has work
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_phase_terms_make_every_later_step_live():
+    """Right after seed_demo each step's window is open in its demo term, with the data to act on."""
+    from django.core.management import call_command
+
+    from peixun.accounts.models import RoleGrant
+    from peixun.core.errors import DomainError
+    from peixun.core.scopes import Actor
+    from peixun.enrollment import services
+    from peixun.enrollment.demo_phases import PHASES
+    from peixun.enrollment.models import ClassExpansion
+    from peixun.terms.models import Term
+    from peixun.terms.windows import current_term, is_open
+
+    call_command("seed_demo", "--teachers", "300", verbosity=0)
+
+    def actor(username, role=None):
+        grants = RoleGrant.objects.select_related("user", "region", "school", "institution")
+        return Actor.from_grant(grants.get(user__username=username, **({"role": role} if role else {})))
+
+    terms = {p.key: Term.objects.get(name__endswith=p.label) for p in PHASES}
+    for phase in PHASES:
+        assert is_open(terms[phase.key], phase.open_kind), phase.label
+    assert current_term().name.endswith("半年")  # the demo terms never become "the current term"
+    assert selectors.seat_mismatches() == []
+
+    teacher = actor("demo_teacher")
+    school = actor("demo_school")
+    # 校长审核: the demo school has selections to review in the open review window.
+    pending = selectors.review_list(actor=school, term=terms["review"])
+    assert pending.count() >= 3
+    services.enrollment_review(actor=school, enrollment=pending.first(), decision="approve")
+    # 扩班申请: demo_institution may ask for seats on a full class with a waitlist.
+    inst = actor("demo_institution")
+    full = selectors.class_list(actor=inst, term=terms["expand"]).filter(n_waitlisted__gt=0).order_by("pk").first()
+    assert full.seats_taken == full.capacity
+    services.expansion_request(actor=inst, project_class=full, seats=2, reason="候补教师多")
+    # 扩班审批: each bureau level has a request; the county's promotes demo_teacher, who is told.
+    waiting = ClassExpansion.objects.filter(project_class__project__term=terms["accept"], status="pending")
+    assert {x.project_class.project.region.level for x in waiting} == {"province", "city", "county"}
+    county_request = waiting.get(project_class__project__region=actor("demo_county").region)
+    told = teacher.user.notifications.count()
+    decided = services.expansion_decide(actor=actor("demo_county"), expansion=county_request, seats_accepted=3)
+    mine = Enrollment.objects.get(teacher_id=teacher.teacher_id, project_class=county_request.project_class)
+    assert decided.promoted == 3 and mine.state == S.SELECTED
+    latest = teacher.user.notifications.order_by("-pk").first()
+    assert teacher.user.notifications.count() == told + 1
+    assert county_request.project_class.project.name in latest.title
+    # 复核: approved trainees (demo_teacher among them) wait for the institution.
+    approved = Enrollment.objects.filter(project_class__project__term=terms["confirm"], state=S.APPROVED)
+    assert approved.filter(teacher_id=teacher.teacher_id).exists() and approved.count() >= 10
+    services.enrollments_confirm(actor=inst, enrollments=list(approved[:3]), decision="approve")
+    # 第二轮: demo_teacher (selected in round 1) may select; demo_principal as a teacher may not.
+    second = (
+        selectors.selectable_classes(actor=teacher, teacher=_teacher(teacher), term=terms["round2"])
+        .exclude(enrollments__teacher_id=teacher.teacher_id)
+        .first()
+    )
+    assert services.enrollment_select(actor=teacher, project_class=second).round == 2
+    with pytest.raises(DomainError) as refused:
+        services.enrollment_select(actor=actor("demo_principal", Role.TEACHER), project_class=second)
+    assert refused.value.details["rule"] == "round2"
+
+
+def _teacher(actor):
+    from peixun.roster.models import Teacher
+
+    return Teacher.objects.get(pk=actor.teacher_id)

@@ -49,6 +49,8 @@ class Command(BaseCommand):
         if ctx is not None:
             lines = [f"演示账号（密码均为 {DEMO_PASSWORD}）:"]
             lines += [f"  {role:<16} {username:<22} {note}" for role, username, note in ctx.logins]
+            if ctx.notes:
+                lines += ["", "选课各环节演示学期（窗口自运行 seed_demo 当天起开放三天）:", *ctx.notes]
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         if path.exists():
             self.stdout.write("")
