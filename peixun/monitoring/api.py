@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from peixun.core.api_types import Id
+from peixun.core.api_types import ClassRefOut, Id
 from peixun.core.errors import NotFound
 from peixun.core.masking import mask_national_id
 from peixun.core.scopes import require
@@ -30,15 +30,8 @@ class AttachmentOut(Schema):
     url: str
 
 
-class SpotCheckOut(Schema):
+class SpotCheckOut(ClassRefOut):
     id: int
-    class_id: int
-    class_number: int
-    project_id: int
-    project_code: str
-    project_name: str
-    institution_id: int
-    institution_name: str
     checked_on: date
     method: str
     rating: int
@@ -53,34 +46,6 @@ class SpotCheckOut(Schema):
     closed_at: datetime | None
     close_note: str
     recorded_at: datetime
-
-    @staticmethod
-    def resolve_class_id(obj):
-        return obj.project_class_id
-
-    @staticmethod
-    def resolve_class_number(obj):
-        return obj.project_class.number
-
-    @staticmethod
-    def resolve_project_id(obj):
-        return obj.project_class.project_id
-
-    @staticmethod
-    def resolve_project_code(obj):
-        return obj.project_class.project.code
-
-    @staticmethod
-    def resolve_project_name(obj):
-        return obj.project_class.project.name
-
-    @staticmethod
-    def resolve_institution_id(obj):
-        return obj.project_class.project.institution_id
-
-    @staticmethod
-    def resolve_institution_name(obj):
-        return obj.project_class.project.institution.name
 
     @staticmethod
     def resolve_rating_label(obj):
@@ -180,14 +145,8 @@ def spot_check_close(request, spot_check_id: Id, payload: CloseIn):
 # --- misconduct reports ----------------------------------------------------------------------
 
 
-class MisconductOut(Schema):
+class MisconductOut(ClassRefOut):
     id: int
-    class_id: int
-    class_number: int
-    project_code: str
-    project_name: str
-    institution_id: int
-    institution_name: str
     teacher_name: str
     teacher_national_id: str  # always masked
     school_id: int
@@ -203,30 +162,6 @@ class MisconductOut(Schema):
     school_note: str
     county_acknowledged_at: datetime | None
     county_note: str
-
-    @staticmethod
-    def resolve_class_id(obj):
-        return obj.project_class_id
-
-    @staticmethod
-    def resolve_class_number(obj):
-        return obj.project_class.number
-
-    @staticmethod
-    def resolve_project_code(obj):
-        return obj.project_class.project.code
-
-    @staticmethod
-    def resolve_project_name(obj):
-        return obj.project_class.project.name
-
-    @staticmethod
-    def resolve_institution_id(obj):
-        return obj.project_class.project.institution_id
-
-    @staticmethod
-    def resolve_institution_name(obj):
-        return obj.project_class.project.institution.name
 
     @staticmethod
     def resolve_teacher_name(obj):
