@@ -51,47 +51,23 @@ class LecturerOut(Schema):
     topic: str = ""
 
 
-class ProjectOut(Schema):
+class ProjectSummaryOut(Schema):
+    """What every project listing shows; the project's institution is select_related."""
+
     id: int
     code: str
     name: str
     theme: str
-    term_id: Id
-    institution_id: Id
     institution_name: str
     status: str
     level: str
-    region_id: Id
     format: str
     field: str
-    subject_category: str
-    credit_category: str
-    credit_level: str
     credits: Decimal
     credits_online: Decimal
-    days: int
-    hours_offline: Decimal
-    hours_online: Decimal
-    goals: str
-    content: str
     fee_total: Decimal
-    fee_training: Decimal
-    fee_accommodation: Decimal
-    fee_meals: Decimal
     target_stages: list[str]
     target_subjects: list[str]
-    target_region_ids: list[int]
-    rural_only: bool
-    other_conditions: str
-    leader_id: Id | None
-    leader_name: str
-    is_b_certificate: bool
-    is_order_project: bool
-    return_reason: str
-    submitted_at: datetime | None
-    published_at: datetime | None
-    deleted_at: datetime | None
-    delete_reason: str
 
     @staticmethod
     def resolve_institution_name(obj):
@@ -106,12 +82,41 @@ class ProjectOut(Schema):
         return obj.subject_list
 
     @staticmethod
-    def resolve_target_region_ids(obj):
-        return [r.pk for r in obj.target_regions.all()]
-
-    @staticmethod
     def resolve_leader_name(obj):
         return obj.leader.name if obj.leader_id else ""
+
+
+class ProjectOut(ProjectSummaryOut):
+    term_id: Id
+    institution_id: Id
+    region_id: Id
+    subject_category: str
+    credit_category: str
+    credit_level: str
+    days: int
+    hours_offline: Decimal
+    hours_online: Decimal
+    goals: str
+    content: str
+    fee_training: Decimal
+    fee_accommodation: Decimal
+    fee_meals: Decimal
+    target_region_ids: list[int]
+    rural_only: bool
+    other_conditions: str
+    leader_id: Id | None
+    leader_name: str
+    is_b_certificate: bool
+    is_order_project: bool
+    return_reason: str
+    submitted_at: datetime | None
+    published_at: datetime | None
+    deleted_at: datetime | None
+    delete_reason: str
+
+    @staticmethod
+    def resolve_target_region_ids(obj):
+        return [r.pk for r in obj.target_regions.all()]
 
 
 class ProjectDetailOut(ProjectOut):
@@ -144,91 +149,35 @@ class ProjectDetailOut(ProjectOut):
         return [p.message for p in rules.submission_problems(obj)]
 
 
-class CatalogItemOut(Schema):
-    id: int
-    code: str
-    name: str
-    theme: str
+class CatalogItemOut(ProjectSummaryOut):
     term_id: Id
     institution_id: Id
-    institution_name: str
-    status: str
-    level: str
-    format: str
-    field: str
-    credits: Decimal
-    credits_online: Decimal
-    fee_total: Decimal
-    target_stages: list[str]
-    target_subjects: list[str]
     class_count: int
     seats_left: int
     first_start: date | None
     last_end: date | None
 
     @staticmethod
-    def resolve_institution_name(obj):
-        return obj.institution.name
-
-    @staticmethod
-    def resolve_target_stages(obj):
-        return obj.stage_list
-
-    @staticmethod
-    def resolve_target_subjects(obj):
-        return obj.subject_list
-
-    @staticmethod
     def resolve_seats_left(obj):
         return max(obj.seats_left, 0)
 
 
-class CatalogDetailOut(Schema):
-    id: int
-    code: str
-    name: str
-    theme: str
-    institution_name: str
-    status: str
-    level: str
-    format: str
-    field: str
+class CatalogDetailOut(ProjectSummaryOut):
     subject_category: str
     credit_category: str
-    credits: Decimal
-    credits_online: Decimal
     days: int
     hours_offline: Decimal
     hours_online: Decimal
     goals: str
     content: str
-    fee_total: Decimal
     fee_training: Decimal
     fee_accommodation: Decimal
     fee_meals: Decimal
-    target_stages: list[str]
-    target_subjects: list[str]
     rural_only: bool
     other_conditions: str
     leader_name: str
     classes: list[ClassOut]
     lecturers: list[LecturerOut]
-
-    @staticmethod
-    def resolve_institution_name(obj):
-        return obj.institution.name
-
-    @staticmethod
-    def resolve_target_stages(obj):
-        return obj.stage_list
-
-    @staticmethod
-    def resolve_target_subjects(obj):
-        return obj.subject_list
-
-    @staticmethod
-    def resolve_leader_name(obj):
-        return obj.leader.name if obj.leader_id else ""
 
     @staticmethod
     def resolve_classes(obj):
