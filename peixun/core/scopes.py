@@ -187,6 +187,7 @@ SCOPES: dict[str, ScopePaths] = {
     "terms.term": ScopePaths(public=Q()),
     "terms.window": ScopePaths(public=Q()),
     "terms.windowextension": ScopePaths(public=Q()),
+    "terms.roundpause": ScopePaths(public=Q()),
     "catalog.quota": ScopePaths(institution=_paths("institution")),
     "catalog.regioncap": ScopePaths(region=_paths("region")),
     "catalog.staffmember": ScopePaths(institution=_paths("institution")),
@@ -276,6 +277,8 @@ ACTIONS: dict[str, set[str]] = {
     "core.audit.view": {Role.AUDITOR},
     "terms.term.manage": {Role.PROVINCE},
     "terms.window.extend": {Role.PROVINCE},
+    # Pause a selection round: the province for everyone, a city or county bureau for its own teachers.
+    "terms.round.pause": {Role.PROVINCE, Role.CITY, Role.COUNTY},
     # credits
     "credits.ledger.view": {Role.PROVINCE, Role.CITY, Role.COUNTY, Role.SCHOOL, Role.TEACHER, Role.MONITOR},
     "credits.ledger.post": {

@@ -16,7 +16,7 @@ from peixun.core.roles import Role
 from peixun.core.scopes import Actor, get_visible, require, visible
 from peixun.roster.models import Teacher
 from peixun.terms.models import Term, WindowKind
-from peixun.terms.windows import current_term, get_window, is_open
+from peixun.terms.windows import active_pause, current_term, get_window, is_open
 
 from .models import ClassExpansion, Enrollment, EnrollmentEvent
 from .services.eligibility import SELECT_WINDOWS, SELECTABLE_PROJECT_STATUSES
@@ -45,19 +45,21 @@ class RoundState:
     open_round: int | None
     window: object | None  # the open window, else the next selection window
     next_round: int | None
+    pause: object | None = None  # the active pause of the open round covering the teacher (RoundPause)
 
     @property
     def opens_at(self):
         return None if self.open_round or self.window is None else self.window.starts_at
 
 
-def round_state(term: Term | None, now: datetime | None = None) -> RoundState:
+def round_state(term: Term | None, now: datetime | None = None, *, region=None) -> RoundState:
+    """``region``: the teacher's county, to find a pause that stops them (None: any pause of the round)."""
     if term is None:
         return RoundState(None, None, None)
     now = now or timezone.now()
     for number, kind in SELECT_WINDOWS.items():
         if is_open(term, kind, now):
-            return RoundState(number, get_window(term, kind), None)
+            return RoundState(number, get_window(term, kind), None, active_pause(term, kind, region))
     for number, kind in SELECT_WINDOWS.items():
         window = get_window(term, kind)
         if window is not None and window.starts_at > now:

@@ -103,7 +103,7 @@ def select(request):
                 None,
             )
             rows.append(pc)
-    rounds = selectors.round_state(term)
+    rounds = selectors.round_state(term, region=teacher.school.county)
     return render(
         request,
         "enrollment/select.html",
@@ -125,7 +125,7 @@ def select(request):
 def mine(request):
     """The teacher's selections in every state, with the waitlist number, reasons and a withdraw button."""
     actor = request.actor
-    actor_teacher(actor)
+    teacher = actor_teacher(actor)
     term = selectors.term_for(_int(request.GET.get("term")))
     rows = selectors.with_waitlist_ranks(selectors.my_enrollments(actor=actor).order_by("-created_at", "-pk")[:100])
     today = timezone.localdate()
@@ -137,7 +137,13 @@ def mine(request):
     return render(
         request,
         "enrollment/mine.html",
-        {"rows": rows, "term": term, "rounds": selectors.round_state(term), "today": today},
+        {
+            "rows": rows,
+            "term": term,
+            "rounds": selectors.round_state(term, region=teacher.school.county),
+            "today": today,
+            "elsewhere": selectors.open_elsewhere(term, services.SELECT_WINDOWS.values()),
+        },
     )
 
 

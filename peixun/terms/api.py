@@ -158,6 +158,61 @@ def extensions(request, term_id: Id):
     return selectors.extensions(actor=request.actor, term=term)
 
 
+class PauseIn(Schema):
+    kind: str
+    notice: str
+
+
+class PauseOut(Schema):
+    id: int
+    kind: str
+    region: str
+    notice: str
+    started_at: datetime
+    ended_at: datetime | None
+    is_active: bool
+    window_ends_at: datetime
+
+    @staticmethod
+    def resolve_kind(obj):
+        return obj.window.kind
+
+    @staticmethod
+    def resolve_region(obj):
+        return obj.region.name
+
+    @staticmethod
+    def resolve_window_ends_at(obj):
+        return obj.window.ends_at
+
+
+@router.get("/terms/{term_id}/pauses", response=list[PauseOut], summary="选课暂停记录")
+@paginate(LimitOffsetPagination)
+def pauses(request, term_id: Id):
+    term = selectors.term_get(actor=request.actor, term_id=term_id)
+    return selectors.pauses(actor=request.actor, term=term)
+
+
+@router.post(
+    "/terms/{term_id}/pauses",
+    response={201: PauseOut},
+    summary="暂停选课（省级全省；市、县本地区），附向教师展示的公告",
+)
+def pause_create(request, term_id: Id, payload: PauseIn):
+    term = selectors.term_get(actor=request.actor, term_id=term_id)
+    pause = services.round_pause(actor=request.actor, term=term, kind=payload.kind, notice=payload.notice)
+    return 201, selectors.pause_get(actor=request.actor, term=term, pause_id=pause.pk)
+
+
+@router.post("/pauses/{pause_id}/resume", response=PauseOut, summary="恢复选课（窗口按暂停时长自动顺延）")
+def pause_resume(request, pause_id: Id):
+    from .models import RoundPause
+
+    pause = get_visible(request.actor, RoundPause.objects.select_related("window__term"), pk=pause_id)
+    services.round_resume(actor=request.actor, pause=pause)
+    return selectors.pause_get(actor=request.actor, term=pause.window.term, pause_id=pause.pk)
+
+
 def _window_out(window: Window) -> WindowOut:
     from django.utils import timezone
 

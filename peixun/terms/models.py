@@ -96,3 +96,39 @@ class WindowExtension(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class RoundPause(models.Model):
+    """An officer pauses a selection round (SPEC §6) with a notice shown to teachers as a banner.
+
+    The province pauses it for everyone, a city or county bureau for its own teachers. While a pause
+    is active those teachers cannot select; resuming extends the window by the paused time.
+    """
+
+    window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="pauses")
+    region = models.ForeignKey("orgs.Region", on_delete=models.PROTECT, related_name="+")
+    notice = models.CharField(_("notice"), max_length=300)
+    started_at = models.DateTimeField(_("paused at"))
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    ended_at = models.DateTimeField(_("resumed at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("round pause")
+        verbose_name_plural = _("round pauses")
+        constraints = [
+            # One active pause per window and region (resume it before pausing again).
+            models.UniqueConstraint(
+                fields=["window", "region"], condition=models.Q(ended_at__isnull=True), name="round_pause_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.window} · {self.region}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None

@@ -6,7 +6,7 @@ from django.db.models import Count, QuerySet
 
 from peixun.core.scopes import Actor, get_visible, visible
 
-from .models import Term, Window, WindowExtension
+from .models import RoundPause, Term, Window, WindowExtension
 
 
 def term_list(*, actor: Actor) -> QuerySet[Term]:
@@ -23,3 +23,18 @@ def window_get(*, actor: Actor, window_id: int) -> Window:
 
 def extensions(*, actor: Actor, term: Term) -> QuerySet[WindowExtension]:
     return visible(actor, WindowExtension.objects.filter(window__term=term).select_related("window", "created_by"))
+
+
+def pauses(*, actor: Actor, term: Term) -> QuerySet[RoundPause]:
+    return visible(
+        actor,
+        RoundPause.objects.filter(window__term=term).select_related("window", "region", "started_by", "ended_by"),
+    ).order_by("-started_at", "-pk")
+
+
+def pause_get(*, actor: Actor, term: Term, pause_id) -> RoundPause:
+    try:
+        pk = int(pause_id)
+    except (TypeError, ValueError):
+        pk = 0
+    return get_visible(actor, RoundPause.objects.filter(window__term=term).select_related("window__term"), pk=pk)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from peixun.core.audit import audit_record
-from peixun.core.errors import Conflict, InvalidInput
+from peixun.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from peixun.core.scopes import Actor, require
 
-from .models import Term, Window, WindowExtension, WindowKind
-from .windows import preset_windows
+from .models import RoundPause, Term, Window, WindowExtension, WindowKind
+from .windows import PAUSABLE, active_pause, preset_windows
 
 
 @transaction.atomic
@@ -149,3 +149,96 @@ def term_update(*, actor: Actor, term: Term, **data) -> Term:
     term.save()
     audit_record(actor, "terms.term.update", term, summary=term.name, before=before, after=data)
     return term
+
+
+NOTICE_MAX = 300
+
+
+def _pause_region(actor: Actor):
+    from peixun.orgs.models import Region
+
+    if actor.role == "province":
+        return actor.region or Region.objects.filter(level=Region.Level.PROVINCE).order_by("pk").first()
+    return actor.region
+
+
+@transaction.atomic
+def round_pause(*, actor: Actor, term: Term, kind: str, notice: str, now: datetime | None = None) -> RoundPause:
+    """Pause a selection round now, with a notice shown to the teachers it stops (the actor's region)."""
+    require(actor, "terms.round.pause")
+    if kind not in PAUSABLE:
+        raise InvalidInput(_("Only a selection round can be paused."), details={"field": "kind"})
+    notice = (notice or "").strip()
+    if not notice or len(notice) > NOTICE_MAX:
+        raise InvalidInput(
+            _("Write the notice teachers will see (at most %(n)s characters).") % {"n": NOTICE_MAX},
+            details={"field": "notice"},
+        )
+    window = Window.objects.select_for_update().filter(term=term, kind=kind).first()
+    if window is None:
+        raise NotFound(_("The object does not exist or is outside your scope."))
+    now = now or timezone.now()
+    if not window.starts_at <= now < window.ends_at:
+        raise Conflict(_("A round can be paused only while its window is open."), details={"field": "kind"})
+    region = _pause_region(actor)
+    covering = active_pause(term, kind, region)
+    if covering is not None:
+        raise Conflict(
+            _("This round is already paused for %(region)s since %(at)s.")
+            % {"region": covering.region.name, "at": timezone.localtime(covering.started_at).strftime("%m-%d %H:%M")}
+        )
+    try:
+        with transaction.atomic():
+            pause = RoundPause.objects.create(
+                window=window, region=region, notice=notice, started_at=now, started_by=actor.user
+            )
+    except IntegrityError:
+        raise Conflict(_("This round is already paused.")) from None
+    audit_record(
+        actor,
+        "terms.round.pause",
+        pause,
+        summary=f"{term.name} · {window.get_kind_display()} · {region.name}: {notice}",
+        after={"window": kind, "region": region.pk, "notice": notice},
+    )
+    return pause
+
+
+@transaction.atomic
+def round_resume(*, actor: Actor, pause: RoundPause, now: datetime | None = None) -> RoundPause:
+    """End a pause; the window closes later by the paused time (a WindowExtension, audited)."""
+    require(actor, "terms.round.pause")
+    locked = RoundPause.objects.select_for_update().select_related("region").filter(pk=pause.pk).first()
+    if locked is None:
+        raise NotFound(_("The object does not exist or is outside your scope."))
+    mine = _pause_region(actor)
+    if actor.role != "province" and (mine is None or not locked.region.path.startswith(mine.path)):
+        raise PermissionDenied(_("Only the bureau that paused the round (or the province) may resume it."))
+    if locked.ended_at is not None:
+        raise Conflict(_("This pause has already ended."))
+    now = now or timezone.now()
+    locked.ended_at, locked.ended_by = now, actor.user
+    locked.save(update_fields=["ended_at", "ended_by"])
+    window = Window.objects.select_for_update().get(pk=locked.window_id)
+    paused = max(now - locked.started_at, timedelta(0))
+    minutes = -(-int(paused.total_seconds()) // 60)  # whole minutes, rounded up
+    old = window.ends_at
+    if minutes:
+        window.ends_at = old + timedelta(minutes=minutes)
+        window.save(update_fields=["ends_at"])
+        reason = _("Selection was paused for %(minutes)s minutes (%(region)s); the window is extended by as long.") % {
+            "minutes": minutes,
+            "region": locked.region.name,
+        }
+        WindowExtension.objects.create(
+            window=window, old_ends_at=old, new_ends_at=window.ends_at, reason=reason[:300], created_by=actor.user
+        )
+    audit_record(
+        actor,
+        "terms.round.resume",
+        locked,
+        summary=f"{window.term.name} · {window.get_kind_display()} · {locked.region.name}: +{minutes} min",
+        before={"ends_at": old},
+        after={"ends_at": window.ends_at, "paused_minutes": minutes},
+    )
+    return locked

@@ -8,7 +8,7 @@ from peixun.core.scopes import can, require
 
 from . import selectors, services
 from .forms import ExtendForm, TermCreateForm, TermSettingsForm, WindowForm
-from .windows import WINDOW_ROLES, current_term, states
+from .windows import PAUSABLE, WINDOW_ROLES, current_term, states
 
 
 @actor_required
@@ -59,6 +59,21 @@ def term_detail(request, pk):
             else:
                 messages.success(request, _("Saved."))
                 return redirect("terms:term_detail", pk=pk)
+    can_pause = can(actor, "terms.round.pause")
+    if request.method == "POST" and request.POST.get("form") in ("pause", "resume") and can_pause:
+        try:
+            if request.POST["form"] == "pause":
+                services.round_pause(
+                    actor=actor, term=term, kind=request.POST.get("kind", ""), notice=request.POST.get("notice", "")
+                )
+                messages.success(request, _("The round is paused; teachers see your notice."))
+            else:
+                pause = selectors.pause_get(actor=actor, term=term, pause_id=request.POST.get("pause"))
+                services.round_resume(actor=actor, pause=pause)
+                messages.success(request, _("The round has resumed; its window is extended by the paused time."))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("terms:term_detail", pk=pk)
     rows = [
         {
             "state": s,
@@ -77,6 +92,9 @@ def term_detail(request, pk):
             "can_extend": can_extend,
             "settings_form": settings_form,
             "extensions": selectors.extensions(actor=actor, term=term),
+            "can_pause": can_pause,
+            "pausable": [s for s in states(term) if s.is_open and s.window.kind in PAUSABLE],
+            "pauses": selectors.pauses(actor=actor, term=term),
         },
     )
 

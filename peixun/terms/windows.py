@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from peixun.core.errors import WindowClosed
 
-from .models import Term, Window, WindowKind
+from .models import RoundPause, Term, Window, WindowKind
 
 # 2024 H1, from the provincial notice (浙教办函〔2024〕37号, attachments 1 and 2).
 PRESET_2024H1: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
@@ -219,3 +219,37 @@ def open_in_other_terms(term: Term | None, role: str, now: datetime | None = Non
             if s.is_open and role in WINDOW_ROLES.get(s.window.kind, ()):
                 out.append((other, s))
     return out
+
+
+# The windows a round pause applies to (SPEC §6: officers pause a selection round).
+PAUSABLE = (WindowKind.SELECT_R1, WindowKind.SELECT_R2)
+
+
+def active_pause(term: Term, kind: str, region=None) -> RoundPause | None:
+    """The active pause of ``term``'s ``kind`` window that covers ``region`` (a teacher's county; None: any)."""
+    if kind not in PAUSABLE:
+        return None
+    pauses = RoundPause.objects.filter(window__term=term, window__kind=kind, ended_at__isnull=True).select_related(
+        "region"
+    )
+    for pause in pauses.order_by("started_at", "pk"):
+        if region is None or region.path.startswith(pause.region.path):
+            return pause
+    return None
+
+
+class RoundPaused(WindowClosed):
+    code = "round_paused"
+
+
+def require_not_paused(term: Term, kind: str, region) -> None:
+    """Raise ``RoundPaused`` (with the officers' notice) while the round is paused for ``region``."""
+    pause = active_pause(term, kind, region)
+    if pause is not None:
+        raise RoundPaused(
+            _(
+                "%(window)s is paused: %(notice)s You can select again once it resumes; the window is extended by the pause."
+            )
+            % {"window": WindowKind(kind).label, "notice": pause.notice},
+            details={"window": kind, "paused_at": pause.started_at.isoformat(), "region": pause.region.name},
+        )
