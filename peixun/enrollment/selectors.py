@@ -15,7 +15,7 @@ from peixun.catalog.selectors import managed, teacher_match_q
 from peixun.core.roles import Role
 from peixun.core.scopes import Actor, get_visible, require, visible
 from peixun.roster.models import Teacher
-from peixun.terms.models import Term, WindowKind
+from peixun.terms.models import Term, Window, WindowKind
 from peixun.terms.windows import active_pause, current_term, get_window, is_open
 
 from .models import ClassExpansion, Enrollment, EnrollmentEvent
@@ -325,7 +325,7 @@ def stage_windows(term: Term | None, kinds) -> list:
     return out
 
 
-def open_elsewhere(term: Term | None, kinds) -> list[tuple[Term, object]]:
+def open_elsewhere(term: Term | None, kinds) -> list[tuple[Term, Window]]:
     """(term, window) for every other term where one of ``kinds`` is open now: the pages link to them."""
     now = timezone.now()
     out = []
