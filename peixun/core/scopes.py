@@ -188,6 +188,7 @@ SCOPES: dict[str, ScopePaths] = {
     "terms.window": ScopePaths(public=Q()),
     "terms.windowextension": ScopePaths(public=Q()),
     "terms.roundpause": ScopePaths(public=Q()),
+    "terms.openingbatch": ScopePaths(public=Q()),
     "catalog.quota": ScopePaths(institution=_paths("institution")),
     "catalog.regioncap": ScopePaths(region=_paths("region")),
     "catalog.staffmember": ScopePaths(institution=_paths("institution")),

@@ -15,11 +15,11 @@ from .models import ClassExpansion, Enrollment
 S = Enrollment.State
 
 
-def _county(actor):
+def _school(actor):
     from peixun.roster.models import Teacher
 
     teacher = Teacher.objects.select_related("school__county").filter(pk=actor.teacher_id).first()
-    return teacher.school.county if teacher is not None else None
+    return teacher.school if teacher is not None else None
 
 
 def teacher_selection(actor) -> dict | None:
@@ -34,7 +34,7 @@ def teacher_selection(actor) -> dict | None:
         "order": 10,
         "title": _("Course selection"),
         "term": term,
-        "rounds": selectors.round_state(term, region=_county(actor)),
+        "rounds": selectors.round_state(term, school=_school(actor)),
         "rows": rows,
         "now": timezone.now(),
     }

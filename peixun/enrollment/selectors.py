@@ -16,7 +16,7 @@ from peixun.core.roles import Role
 from peixun.core.scopes import Actor, get_visible, require, visible
 from peixun.roster.models import Teacher
 from peixun.terms.models import Term, Window, WindowKind
-from peixun.terms.windows import active_pause, current_term, get_window, is_open
+from peixun.terms.windows import batch_for, current_term, get_window, is_open, window_pause
 
 from .models import ClassExpansion, Enrollment, EnrollmentEvent
 from .services.eligibility import SELECT_WINDOWS, SELECTABLE_PROJECT_STATUSES
@@ -46,20 +46,28 @@ class RoundState:
     window: object | None  # the open window, else the next selection window
     next_round: int | None
     pause: object | None = None  # the active pause of the open round covering the teacher (RoundPause)
+    batch: object | None = None  # the teacher's opening batch of a staggered round (OpeningBatch)
 
     @property
     def opens_at(self):
-        return None if self.open_round or self.window is None else self.window.starts_at
+        if self.open_round or self.window is None:
+            return None
+        return self.batch.opens_at if self.batch is not None else self.window.starts_at
 
 
-def round_state(term: Term | None, now: datetime | None = None, *, region=None) -> RoundState:
-    """``region``: the teacher's county, to find a pause that stops them (None: any pause of the round)."""
+def round_state(term: Term | None, now: datetime | None = None, *, school=None) -> RoundState:
+    """``school``: the teacher's, for their opening batch and a pause that stops them (None: any pause)."""
     if term is None:
         return RoundState(None, None, None)
     now = now or timezone.now()
     for number, kind in SELECT_WINDOWS.items():
         if is_open(term, kind, now):
-            return RoundState(number, get_window(term, kind), None, active_pause(term, kind, region))
+            window = get_window(term, kind)
+            batch = batch_for(window, school)
+            if batch is not None and now < batch.opens_at:  # open, but not yet for this teacher's batch
+                return RoundState(None, window, number, batch=batch)
+            pause = window_pause(window, school.county if school is not None else None)
+            return RoundState(number, window, None, pause, batch)
     for number, kind in SELECT_WINDOWS.items():
         window = get_window(term, kind)
         if window is not None and window.starts_at > now:

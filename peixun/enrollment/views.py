@@ -103,7 +103,7 @@ def select(request):
                 None,
             )
             rows.append(pc)
-    rounds = selectors.round_state(term, region=teacher.school.county)
+    rounds = selectors.round_state(term, school=teacher.school)
     return render(
         request,
         "enrollment/select.html",
@@ -140,7 +140,7 @@ def mine(request):
         {
             "rows": rows,
             "term": term,
-            "rounds": selectors.round_state(term, region=teacher.school.county),
+            "rounds": selectors.round_state(term, school=teacher.school),
             "today": today,
             "elsewhere": selectors.open_elsewhere(term, services.SELECT_WINDOWS.values()),
         },

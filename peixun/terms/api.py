@@ -213,6 +213,77 @@ def pause_resume(request, pause_id: Id):
     return selectors.pause_get(actor=request.actor, term=pause.window.term, pause_id=pause.pk)
 
 
+class BatchIn(Schema):
+    kind: str
+    name: str
+    opens_at: datetime
+    region_codes: list[str] = []
+    school_codes: list[str] = []
+
+
+class BatchOut(Schema):
+    id: int
+    kind: str
+    name: str
+    opens_at: datetime
+    region_codes: list[str]
+    school_codes: list[str]
+
+    @staticmethod
+    def resolve_kind(obj):
+        return obj.window.kind
+
+    @staticmethod
+    def resolve_region_codes(obj):
+        return [r.code for r in obj.regions.all()]
+
+    @staticmethod
+    def resolve_school_codes(obj):
+        return [s.code for s in obj.schools.all()]
+
+
+@router.get("/terms/{term_id}/batches", response=list[BatchOut], summary="分批开放选课的批次")
+@paginate(LimitOffsetPagination)
+def batches(request, term_id: Id):
+    term = selectors.term_get(actor=request.actor, term_id=term_id)
+    return selectors.batches(actor=request.actor, term=term)
+
+
+@router.post("/terms/{term_id}/batches", response={201: BatchOut}, summary="新增分批开放批次（省级；按市、县或学校）")
+def batch_create(request, term_id: Id, payload: BatchIn):
+    from peixun.orgs.models import Region, School
+
+    term = selectors.term_get(actor=request.actor, term_id=term_id)
+    regions = list(Region.objects.filter(code__in=payload.region_codes))
+    schools = list(School.objects.filter(code__in=payload.school_codes))
+    unknown = (set(payload.region_codes) - {r.code for r in regions}) | (
+        set(payload.school_codes) - {s.code for s in schools}
+    )
+    if unknown:
+        from peixun.core.errors import InvalidInput
+
+        raise InvalidInput(
+            _("Unknown region or school codes: %(codes)s") % {"codes": "、".join(sorted(unknown)[:10])},
+            details={"field": "region_codes"},
+        )
+    batch = services.batch_create(
+        actor=request.actor,
+        term=term,
+        kind=payload.kind,
+        name=payload.name,
+        opens_at=payload.opens_at,
+        regions=regions,
+        schools=schools,
+    )
+    return 201, selectors.batches(actor=request.actor, term=term).get(pk=batch.pk)
+
+
+@router.delete("/batches/{batch_id}", response={204: None}, summary="删除分批开放批次（省级）")
+def batch_delete(request, batch_id: Id):
+    services.batch_delete(actor=request.actor, batch=selectors.batch_get(actor=request.actor, batch_id=batch_id))
+    return 204, None
+
+
 def _window_out(window: Window) -> WindowOut:
     from django.utils import timezone
 

@@ -52,3 +52,34 @@ class WindowForm(Form):
 class ExtendForm(Form):
     new_ends_at = forms.DateTimeField(label=_("New closing time"), widget=_dt_widget())
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class BatchForm(Form):
+    """A staggered-opening batch of a selection round (cities / counties, or school codes)."""
+
+    kind = forms.ChoiceField(label=_("Round"), choices=())
+    name = forms.CharField(label=_("Batch name"), max_length=60, help_text=_("e.g. 第二批：东湖市"))
+    opens_at = forms.DateTimeField(label=_("Opens"), widget=_dt_widget())
+    regions = forms.ModelMultipleChoiceField(
+        label=_("Cities / counties"), queryset=None, required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+    )
+    school_codes = forms.CharField(
+        label=_("School codes"), required=False, help_text=_("Separated by spaces or commas"), max_length=2000
+    )
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        from peixun.orgs.models import Region
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = list(kinds)
+        self.fields["regions"].queryset = Region.objects.filter(level__in=("city", "county")).order_by("path")
+
+    def clean_school_codes(self):
+        from peixun.orgs.models import School
+
+        codes = [c for c in self.cleaned_data["school_codes"].replace("，", ",").replace(",", " ").split() if c]
+        schools = list(School.objects.filter(code__in=codes))
+        missing = sorted(set(codes) - {s.code for s in schools})
+        if missing:
+            raise forms.ValidationError(_("Unknown school codes: %(codes)s") % {"codes": "、".join(missing[:10])})
+        return schools

@@ -66,6 +66,10 @@ class Window(models.Model):
     kind = models.CharField(_("window"), max_length=20, choices=WindowKind.choices)
     starts_at = models.DateTimeField(_("opens"))
     ends_at = models.DateTimeField(_("closes"))
+    # Set by the services while the round has an active pause / opening batches, so that selecting
+    # reads those tables only when they matter (the window row is read anyway).
+    paused = models.BooleanField(default=False, editable=False)
+    staggered = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -132,3 +136,24 @@ class RoundPause(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None
+
+
+class OpeningBatch(models.Model):
+    """Staggered opening (SPEC §6): the teachers of these cities, counties or schools may select only from
+    ``opens_at``; teachers in no batch may select from the window's opening. The most specific batch wins
+    (a school's over its county's over its city's)."""
+
+    window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="batches")
+    name = models.CharField(_("batch"), max_length=60)
+    opens_at = models.DateTimeField(_("opens"))
+    regions = models.ManyToManyField("orgs.Region", blank=True, related_name="+", verbose_name=_("cities / counties"))
+    schools = models.ManyToManyField("orgs.School", blank=True, related_name="+", verbose_name=_("schools"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["opens_at", "id"]
+        verbose_name = _("opening batch")
+        verbose_name_plural = _("opening batches")
+
+    def __str__(self) -> str:
+        return f"{self.window} · {self.name}"

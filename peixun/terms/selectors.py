@@ -6,7 +6,7 @@ from django.db.models import Count, QuerySet
 
 from peixun.core.scopes import Actor, get_visible, visible
 
-from .models import RoundPause, Term, Window, WindowExtension
+from .models import OpeningBatch, RoundPause, Term, Window, WindowExtension
 
 
 def term_list(*, actor: Actor) -> QuerySet[Term]:
@@ -38,3 +38,18 @@ def pause_get(*, actor: Actor, term: Term, pause_id) -> RoundPause:
     except (TypeError, ValueError):
         pk = 0
     return get_visible(actor, RoundPause.objects.filter(window__term=term).select_related("window__term"), pk=pk)
+
+
+def batches(*, actor: Actor, term: Term) -> QuerySet[OpeningBatch]:
+    return visible(
+        actor,
+        OpeningBatch.objects.filter(window__term=term).select_related("window").prefetch_related("regions", "schools"),
+    ).order_by("window__starts_at", "opens_at", "pk")
+
+
+def batch_get(*, actor: Actor, batch_id) -> OpeningBatch:
+    try:
+        pk = int(batch_id)
+    except (TypeError, ValueError):
+        pk = 0
+    return get_visible(actor, OpeningBatch.objects.select_related("window__term"), pk=pk)

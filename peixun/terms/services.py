@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,8 +13,8 @@ from peixun.core.audit import audit_record
 from peixun.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from peixun.core.scopes import Actor, require
 
-from .models import RoundPause, Term, Window, WindowExtension, WindowKind
-from .windows import PAUSABLE, active_pause, preset_windows
+from .models import OpeningBatch, RoundPause, Term, Window, WindowExtension, WindowKind
+from .windows import PAUSABLE, preset_windows, window_pause
 
 
 @transaction.atomic
@@ -181,7 +181,7 @@ def round_pause(*, actor: Actor, term: Term, kind: str, notice: str, now: dateti
     if not window.starts_at <= now < window.ends_at:
         raise Conflict(_("A round can be paused only while its window is open."), details={"field": "kind"})
     region = _pause_region(actor)
-    covering = active_pause(term, kind, region)
+    covering = window_pause(window, region)
     if covering is not None:
         raise Conflict(
             _("This round is already paused for %(region)s since %(at)s.")
@@ -194,6 +194,8 @@ def round_pause(*, actor: Actor, term: Term, kind: str, notice: str, now: dateti
             )
     except IntegrityError:
         raise Conflict(_("This round is already paused.")) from None
+    window.paused = True
+    window.save(update_fields=["paused"])
     audit_record(
         actor,
         "terms.round.pause",
@@ -220,6 +222,8 @@ def round_resume(*, actor: Actor, pause: RoundPause, now: datetime | None = None
     locked.ended_at, locked.ended_by = now, actor.user
     locked.save(update_fields=["ended_at", "ended_by"])
     window = Window.objects.select_for_update().get(pk=locked.window_id)
+    window.paused = RoundPause.objects.filter(window=window, ended_at__isnull=True).exists()
+    window.save(update_fields=["paused"])
     paused = max(now - locked.started_at, timedelta(0))
     minutes = -(-int(paused.total_seconds()) // 60)  # whole minutes, rounded up
     old = window.ends_at
@@ -242,3 +246,85 @@ def round_resume(*, actor: Actor, pause: RoundPause, now: datetime | None = None
         after={"ends_at": window.ends_at, "paused_minutes": minutes},
     )
     return locked
+
+
+BATCH_NAME_MAX = 60
+
+
+@transaction.atomic
+def batch_create(
+    *, actor: Actor, term: Term, kind: str, name: str, opens_at: datetime, regions=(), schools=(), now=None
+) -> OpeningBatch:
+    """The province staggers a selection round: these cities, counties or schools may select from ``opens_at``."""
+    from peixun.orgs.models import Region
+
+    require(actor, "terms.term.manage")
+    if kind not in PAUSABLE:
+        raise InvalidInput(_("Only a selection round opens in batches."), details={"field": "kind"})
+    name = (name or "").strip()
+    if not name or len(name) > BATCH_NAME_MAX:
+        raise InvalidInput(
+            _("Name the batch (at most %(n)s characters).") % {"n": BATCH_NAME_MAX}, details={"field": "name"}
+        )
+    regions, schools = list(regions), list(schools)
+    if not regions and not schools:
+        raise InvalidInput(_("Choose the cities, counties or schools of the batch."), details={"field": "regions"})
+    if any(r.level not in (Region.Level.CITY, Region.Level.COUNTY) for r in regions):
+        raise InvalidInput(_("A batch is made of cities, counties or schools."), details={"field": "regions"})
+    window = Window.objects.select_for_update().filter(term=term, kind=kind).first()
+    if window is None:
+        raise NotFound(_("The object does not exist or is outside your scope."))
+    now = now or timezone.now()
+    if not (window.starts_at < opens_at < window.ends_at) or opens_at <= now:
+        raise InvalidInput(
+            _("A batch opens in the future, after its round opens (%(start)s) and before it closes.")
+            % {"start": timezone.localtime(window.starts_at).strftime("%Y-%m-%d %H:%M")},
+            details={"field": "opens_at"},
+        )
+    taken = OpeningBatch.objects.filter(window=window).filter(
+        models.Q(regions__in=[r.pk for r in regions]) | models.Q(schools__in=[s.pk for s in schools])
+    )
+    clash = taken.first()
+    if clash is not None:
+        raise Conflict(
+            _("Some of these are already in batch %(batch)s of this round.") % {"batch": clash.name},
+            details={"field": "regions"},
+        )
+    batch = OpeningBatch.objects.create(window=window, name=name, opens_at=opens_at)
+    batch.regions.set(regions)
+    batch.schools.set(schools)
+    window.staggered = True
+    window.save(update_fields=["staggered"])
+    audit_record(
+        actor,
+        "terms.batch.create",
+        batch,
+        summary=f"{term.name} · {window.get_kind_display()} · {name} {timezone.localtime(opens_at):%m-%d %H:%M}",
+        after={
+            "window": kind,
+            "opens_at": opens_at,
+            "regions": [r.code for r in regions],
+            "schools": [s.code for s in schools],
+        },
+    )
+    return batch
+
+
+@transaction.atomic
+def batch_delete(*, actor: Actor, batch: OpeningBatch) -> None:
+    """Remove a batch: its teachers open with the window (or their next batch)."""
+    require(actor, "terms.term.manage")
+    window = Window.objects.select_for_update().get(pk=batch.window_id)
+    locked = OpeningBatch.objects.filter(pk=batch.pk).first()
+    if locked is None:
+        raise NotFound(_("The object does not exist or is outside your scope."))
+    audit_record(
+        actor,
+        "terms.batch.delete",
+        locked,
+        summary=f"{window.term.name} · {window.get_kind_display()} · {locked.name}",
+        before={"opens_at": locked.opens_at},
+    )
+    locked.delete()
+    window.staggered = OpeningBatch.objects.filter(window=window).exists()
+    window.save(update_fields=["staggered"])

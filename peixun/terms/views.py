@@ -7,7 +7,7 @@ from peixun.core.errors import DomainError
 from peixun.core.scopes import can, require
 
 from . import selectors, services
-from .forms import ExtendForm, TermCreateForm, TermSettingsForm, WindowForm
+from .forms import BatchForm, ExtendForm, TermCreateForm, TermSettingsForm, WindowForm
 from .windows import PAUSABLE, WINDOW_ROLES, current_term, states
 
 
@@ -74,6 +74,36 @@ def term_detail(request, pk):
         except DomainError as exc:
             messages.error(request, exc.message)
         return redirect("terms:term_detail", pk=pk)
+    selection_kinds = [(s.window.kind, s.label) for s in states(term) if s.window.kind in PAUSABLE]
+    batch_posted = request.method == "POST" and request.POST.get("form") == "batch" and can_manage
+    batch_form = BatchForm(request.POST if batch_posted else None, kinds=selection_kinds) if can_manage else None
+    if batch_posted and batch_form.is_valid():
+        data = batch_form.cleaned_data
+        try:
+            services.batch_create(
+                actor=actor,
+                term=term,
+                kind=data["kind"],
+                name=data["name"],
+                opens_at=data["opens_at"],
+                regions=data["regions"],
+                schools=data["school_codes"],
+            )
+        except DomainError as exc:
+            batch_form.add_domain_error(exc)
+        else:
+            messages.success(request, _("The batch has been added."))
+            return redirect("terms:term_detail", pk=pk)
+    if request.method == "POST" and request.POST.get("form") == "batch_delete" and can_manage:
+        try:
+            services.batch_delete(
+                actor=actor, batch=selectors.batch_get(actor=actor, batch_id=request.POST.get("batch"))
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The batch has been removed."))
+        return redirect("terms:term_detail", pk=pk)
     rows = [
         {
             "state": s,
@@ -95,6 +125,8 @@ def term_detail(request, pk):
             "can_pause": can_pause,
             "pausable": [s for s in states(term) if s.is_open and s.window.kind in PAUSABLE],
             "pauses": selectors.pauses(actor=actor, term=term),
+            "batches": selectors.batches(actor=actor, term=term),
+            "batch_form": batch_form,
         },
     )
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from peixun.core.errors import WindowClosed
 
-from .models import RoundPause, Term, Window, WindowKind
+from .models import OpeningBatch, RoundPause, Term, Window, WindowKind
 
 # 2024 H1, from the provincial notice (浙教办函〔2024〕37号, attachments 1 and 2).
 PRESET_2024H1: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
@@ -227,15 +227,43 @@ PAUSABLE = (WindowKind.SELECT_R1, WindowKind.SELECT_R2)
 
 def active_pause(term: Term, kind: str, region=None) -> RoundPause | None:
     """The active pause of ``term``'s ``kind`` window that covers ``region`` (a teacher's county; None: any)."""
-    if kind not in PAUSABLE:
+    window = get_window(term, kind) if kind in PAUSABLE else None
+    return window_pause(window, region) if window is not None else None
+
+
+def window_pause(window: Window, region=None) -> RoundPause | None:
+    if not window.paused:  # no active pause: nothing to read
         return None
-    pauses = RoundPause.objects.filter(window__term=term, window__kind=kind, ended_at__isnull=True).select_related(
-        "region"
-    )
+    pauses = RoundPause.objects.filter(window=window, ended_at__isnull=True).select_related("region")
     for pause in pauses.order_by("started_at", "pk"):
         if region is None or region.path.startswith(pause.region.path):
             return pause
     return None
+
+
+def batch_for(window: Window, school) -> OpeningBatch | None:
+    """The opening batch ``school``'s teachers belong to in ``window``: the school's own, else its county's,
+    else its city's (None: they open with the window)."""
+    if window is None or not window.staggered or school is None:
+        return None
+    batches = OpeningBatch.objects.filter(window=window).order_by("opens_at", "pk")
+    return (
+        batches.filter(schools=school).first()
+        or batches.filter(regions=school.county_id).first()
+        or batches.filter(regions=school.city_id).first()
+    )
+
+
+def require_batch_open(term: Term, kind: str, school, now: datetime | None = None) -> None:
+    """Raise ``WindowClosed`` while the teacher's batch of a staggered round has not opened yet."""
+    batch = batch_for(get_window(term, kind), school)
+    now = now or timezone.now()
+    if batch is not None and now < batch.opens_at:
+        raise WindowClosed(
+            _("%(window)s opens in batches; yours (%(batch)s) opens at %(at)s.")
+            % {"window": WindowKind(kind).label, "batch": batch.name, "at": _fmt(batch.opens_at)},
+            details={"window": kind, "batch": batch.name, "opens_at": batch.opens_at.isoformat()},
+        )
 
 
 class RoundPaused(WindowClosed):

@@ -15,7 +15,7 @@ from peixun.catalog.models import Project, ProjectClass
 from peixun.core.choices import Stage, Subject
 from peixun.roster.models import Teacher
 from peixun.terms.models import Term, WindowKind
-from peixun.terms.windows import require_any_open, require_not_paused, require_open
+from peixun.terms.windows import require_any_open, require_batch_open, require_not_paused, require_open
 
 from ..models import Enrollment, Preference
 from ._common import NotEligible, today_of
@@ -64,6 +64,7 @@ def check_eligibility(
         raise NotEligible(_("There is no selection round %(round)s.") % {"round": round}, details={"rule": "round"})
     if check_window:
         require_open(term, SELECT_WINDOWS[round], now)
+        require_batch_open(term, SELECT_WINDOWS[round], teacher.school, now)
         require_not_paused(term, SELECT_WINDOWS[round], teacher.school.county)
     today = today_of(now)
 
