@@ -520,3 +520,46 @@ def test_rows_stream_to_staging_in_segments_and_problems_between_them(county_adm
     assert lines == list(range(2, 25))
     imp = services.roster_import_confirm(actor=county_admin, roster_import=imp)
     assert imp.status == S.APPLIED and Teacher.objects.count() == 23
+
+
+def _roster_schema() -> tuple[list, list]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'roster_teacher'::regclass ORDER BY 1"
+        )
+        constraints = cursor.fetchall()
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'roster_teacher' ORDER BY 1")
+        return constraints, cursor.fetchall()
+
+
+def test_bulk_first_import_rebuilds_indexes_and_checks_every_constraint(settings, county_admin, schools):
+    """On PostgreSQL a large first import drops the roster's secondary indexes and constraints,
+    inserts, and re-creates each as it was; the re-created constraints are checked over every row."""
+    from django.db import IntegrityError, connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    settings.PEIXUN_IMPORT_REBUILD_ROWS = 3
+    schema = _roster_schema()
+    assert any("FOREIGN KEY (school_id)" in d for _, d in schema[0]) and len(schema[1]) >= 5
+    existing = TeacherFactory(school=schools[0])
+    rows = rows_for(schools, 6)
+    imp = services.roster_import_confirm(actor=county_admin, roster_import=upload(county_admin, csv_bytes(rows)))
+    assert imp.counts["applied"] == {"new": 6, "changed": 0, "unchanged": 0, "left": 0}
+    assert Teacher.objects.count() == 7 and Teacher.objects.filter(pk=existing.pk).exists()
+    assert _roster_schema() == schema  # every index and constraint back, same name and definition
+
+    # A constraint that fails when re-created (here: two staged rows with one ID, which the
+    # validation never lets through) rolls the whole apply back, indexes included.
+    imp = upload(county_admin, csv_bytes(rows_for(schools, 8, start=100)))  # more than the roster holds
+    assert imp.status == S.PREVIEW
+    first, second = RosterImportRow.objects.filter(roster_import_id=imp.pk).order_by("line")[:2]
+    RosterImportRow.objects.filter(pk=second.pk).update(national_id=first.national_id)
+    with pytest.raises(IntegrityError):
+        services.roster_import_apply(actor=county_admin, roster_import=imp)
+    assert Teacher.objects.count() == 7
+    assert _roster_schema() == schema
+    assert RosterImport.objects.get(pk=imp.pk).status == S.PREVIEW
