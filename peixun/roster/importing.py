@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from operator import itemgetter, mul
+from operator import itemgetter
 from typing import NamedTuple
 
 from peixun.core.choices import Stage, Subject, Title
@@ -202,17 +202,25 @@ def _parse_date(text: str, month_only: bool = False) -> date:
     raise ValueError(text)
 
 
-_BORN: dict[str, date | None] = {}
-_DATES: dict[tuple[str, bool], date | None] = {}
-_ID_OFFSET = 48 * sum(_ID_WEIGHTS)
+_DAY: dict[str, date | None] = {}
+_MONTH: dict[str, date | None] = {}
+_MISSING = object()
 
 
-def _born(digits: str) -> date | None:
-    """The date in an ID's YYYYMMDD digits (memoised: a roster has only ~20,000 distinct ones)."""
-    try:
-        return _BORN[digits]
-    except KeyError:
-        pass
+def _partial_sum(digits: str, offset: int) -> int:
+    """The ID checksum's weighted sum over ``digits``, which start at position ``offset``."""
+    return sum((ord(c) - 48) * w for c, w in zip(digits, _ID_WEIGHTS[offset:]))
+
+
+# The weighted sum of an ID's first 17 digits, in three memoised parts: region (6 digits, a few
+# thousand values in a province), birth date (8, ~20,000) and sequence (3, at most 1,000).
+_REGION_SUM: dict[str, int] = {}
+_BORN: dict[str, tuple[date | None, int]] = {}
+_SEQ_SUM: dict[str, int] = {}
+
+
+def _born(digits: str) -> tuple[date | None, int]:
+    """(the date in an ID's YYYYMMDD digits or None, their checksum part)."""
     try:
         born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
@@ -221,24 +229,23 @@ def _born(digits: str) -> date | None:
         born = None
     if len(_BORN) > 200_000:
         _BORN.clear()
-    _BORN[digits] = born
-    return born
+    found = _BORN[digits] = (born, _partial_sum(digits, 6))
+    return found
 
 
 def cached_date(text: str, month_only: bool = False) -> date | None:
     """``_parse_date`` memoised (None when unreadable): dates repeat a lot in a roster."""
-    key = (text, month_only)
-    try:
-        return _DATES[key]
-    except KeyError:
-        pass
+    cache = _MONTH if month_only else _DAY
+    parsed = cache.get(text, _MISSING)
+    if parsed is not _MISSING:
+        return parsed
     try:
         parsed = _parse_date(text, month_only)
     except ValueError:
         parsed = None
-    if len(_DATES) > 200_000:
-        _DATES.clear()
-    _DATES[key] = parsed
+    if len(cache) > 200_000:
+        cache.clear()
+    cache[text] = parsed
     return parsed
 
 
@@ -250,10 +257,18 @@ def check_id(value: str) -> tuple[date | None, str | None]:
         return None, f"身份证件号“{value}”应为18位（最后一位可为X）"
     if not value.isascii():
         return None, f"身份证件号“{value}”应为18位（最后一位可为X）"
-    born = _born(value[6:14])
+    born, born_sum = _BORN.get(value[6:14]) or _born(value[6:14])
     if born is None:
         return None, f"身份证件号“{value}”中的出生日期无效"
-    if _ID_CHECK[(sum(map(mul, value[:17].encode(), _ID_WEIGHTS)) - _ID_OFFSET) % 11] != value[17]:
+    region = _REGION_SUM.get(value[:6])
+    if region is None:
+        if len(_REGION_SUM) > 200_000:
+            _REGION_SUM.clear()
+        region = _REGION_SUM[value[:6]] = _partial_sum(value[:6], 0)
+    seq = _SEQ_SUM.get(value[14:17])
+    if seq is None:
+        seq = _SEQ_SUM[value[14:17]] = _partial_sum(value[14:17], 14)
+    if _ID_CHECK[(region + born_sum + seq) % 11] != value[17]:
         return None, f"身份证件号“{value}”校验位错误，请核对"
     return born, None
 
@@ -400,7 +415,9 @@ class RowParser:
                 errors.append((col["gender"], "性别与身份证件号不一致"))
 
         if birth_text:
-            stated = cached_date(birth_text)
+            stated = _DAY.get(birth_text, _MISSING)
+            if stated is _MISSING:
+                stated = cached_date(birth_text)
             if stated is None:
                 errors.append((col["birth_date"], f"出生日期“{birth_text}”无法识别（应为 1985-03-12）"))
             elif born is not None and stated != born:
@@ -408,13 +425,17 @@ class RowParser:
 
         work_start = school_join = None
         if work_text:
-            work_start = cached_date(work_text, True)
+            work_start = _MONTH.get(work_text, _MISSING)
+            if work_start is _MISSING:
+                work_start = cached_date(work_text, True)
             if work_start is None:
                 errors.append((col["work_start"], f"“{col['work_start']}”的值“{work_text}”无法识别（应为 2010-09）"))
             elif born is not None and work_start <= born:
                 errors.append((col["work_start"], "参加工作年月早于出生日期"))
         if join_text:
-            school_join = cached_date(join_text, True)
+            school_join = _MONTH.get(join_text, _MISSING)
+            if school_join is _MISSING:
+                school_join = cached_date(join_text, True)
             if school_join is None:
                 errors.append((col["school_join"], f"“{col['school_join']}”的值“{join_text}”无法识别（应为 2010-09）"))
 

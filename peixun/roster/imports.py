@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peixun.core.audit import audit_record
-from peixun.core.bulkload import RowWriter, load_rows
+from peixun.core.bulkload import RowWriter, copy_text, load_rows
 from peixun.core.context import current_ip
 from peixun.core.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from peixun.core.models import Job
@@ -49,6 +49,38 @@ SAMPLE_SIZE = 10
 MAX_FILE_BYTES = 300 * 1024 * 1024
 ROW_COLUMNS = ("roster_import_id", "line", *STAGED_FIELDS, "school_id", "school_code")
 ERROR_COLUMNS = ("roster_import_id", "line", "column", "message")
+_NULL = "\\N"
+
+
+def _staging_line(import_id: int, line: int, values: tuple, school_id: int, code: str) -> str:
+    """A good row as one line of COPY text in ``ROW_COLUMNS`` order (PostgreSQL).
+
+    Formatted directly (dates as ISO, the flag as t/f) because psycopg's per-value dumping was a
+    third of the per-row cost; text with a tab, newline or backslash is escaped value by value.
+    """
+    (nid, name, former, gender, born, eth, pol, work, join, src, cat, est, emp, con, edu, title, stage, subject) = (
+        values
+    )
+    text = (
+        f"{import_id}\t{line}\t{nid}\t{name}\t{former}\t{gender}\t{born}\t{eth}\t{pol}\t"
+        f"{_NULL if work is None else work}\t{_NULL if join is None else join}\t{src}\t{cat}\t{'t' if est else 'f'}\t"
+        f"{emp}\t{con}\t{edu}\t{title}\t{stage}\t{subject}\t{school_id}\t{code}\n"
+    )
+    if text.count("\t") == len(ROW_COLUMNS) - 1 and "\\" not in text and "\r" not in text and text.count("\n") == 1:
+        return text
+    return "\t".join(map(_copy_cell, (import_id, line, *values, school_id, code))) + "\n"
+
+
+def _copy_cell(value) -> str:
+    if value is None:
+        return _NULL
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return copy_text(value)
+    return str(value)
+
+
 # Compared and written on existing teachers when the file carries them (school_id always).
 COMPARED = tuple(f for f in STAGED_FIELDS if f != "national_id")
 ACTIVE = Teacher.Status.ACTIVE
@@ -309,8 +341,13 @@ def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one s
         # (at most BATCH_ROWS at a time) and written between segments, with the progress.
         staging = RowWriter(RosterImportRow, ROW_COLUMNS).open()
         stage = staging.write
+        as_text = connection.vendor == "postgresql"
+        lines: list[str] = []
 
         def flush() -> None:
+            if lines:
+                staging.write_text("".join(lines), len(lines))
+                lines.clear()
             staging.close()
             if bad:
                 load_rows(RosterImportError, ERROR_COLUMNS, bad)
@@ -345,6 +382,11 @@ def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one s
                 if errors:
                     for column, message in errors:
                         bad.append((pk, line, column[:40], message[:300]))
+                elif as_text:
+                    lines.append(_staging_line(pk, line, parsed.values, school[0], code))
+                    if len(lines) >= 1000:
+                        staging.write_text("".join(lines), len(lines))
+                        lines.clear()
                 else:
                     stage((pk, line, *parsed.values, school[0], code))
                 if rows % SEGMENT_ROWS == 0 or len(bad) >= BATCH_ROWS:
@@ -373,7 +415,7 @@ def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one s
         job_progress(job, progress=rows, total=rows, message=_("Comparing with the roster…"))
     if connection.vendor == "postgresql":  # fresh statistics, so the set-based checks get good plans
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {ROW_TABLE}")
+            cursor.execute(f"ANALYZE {ROW_TABLE} (roster_import_id, line, national_id, school_id)")
     _record_errors(_duplicate_errors(pk, parser.column["national_id"]))
     _record_errors(_foreign_id_errors(pk, scope, parser.column["national_id"]))
     if _is_cancelled(pk):

@@ -563,3 +563,20 @@ def test_bulk_first_import_rebuilds_indexes_and_checks_every_constraint(settings
     assert Teacher.objects.count() == 7
     assert _roster_schema() == schema
     assert RosterImport.objects.get(pk=imp.pk).status == S.PREVIEW
+
+
+def test_values_with_tabs_backslashes_and_line_breaks_arrive_intact(county_admin, schools):
+    """Staged rows are sent as COPY text on PostgreSQL: characters with a meaning there are escaped."""
+    rows = rows_for(schools, 3)
+    rows[0]["姓名"] = "王\\五"
+    rows[1]["民族"] = "汉\t族"
+    rows[2]["学历"] = "本科\n（函授）\r"
+    rows[2]["政治面貌"] = "\\N"
+    imp = upload(county_admin, csv_bytes(rows))
+    assert imp.status == S.PREVIEW, problems(imp)
+    services.roster_import_confirm(actor=county_admin, roster_import=imp)
+    by_id = {t.national_id: t for t in Teacher.objects.all()}
+    assert by_id[rows[0]["身份证件号"]].name == "王\\五"
+    assert by_id[rows[1]["身份证件号"]].ethnicity == "汉\t族"
+    assert by_id[rows[2]["身份证件号"]].education == "本科\n（函授）"  # cells are stripped
+    assert by_id[rows[2]["身份证件号"]].political_status == "\\N"
