@@ -52,8 +52,28 @@ def audit_record(
     object_type: str = "",
     object_id: str = "",
 ) -> AuditLog:
+    entry = audit_entry(
+        actor, action, obj, summary=summary, before=before, after=after, object_type=object_type, object_id=object_id
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry(
+    actor: Actor | None,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    summary: str = "",
+    before: Any = None,
+    after: Any = None,
+    object_type: str = "",
+    object_id: str = "",
+) -> AuditLog:
+    """The audit record ``audit_record`` writes, unsaved: for a service that inserts it together with
+    other rows (``core.hotpath.insert_together``), still in its own transaction."""
     user = actor.user if actor else None
-    return AuditLog.objects.create(
+    return AuditLog(
         user=user if (user is not None and user.pk) else None,
         username=user.get_username() if user is not None else "system",
         role=actor.role if actor else "",

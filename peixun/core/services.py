@@ -8,14 +8,18 @@ from .errors import Conflict
 from .models import Job, Notification, OutboxMessage
 
 
+def notifications(users: Iterable, *, title: str, body: str = "", link: str = "", kind: str = "") -> list[Notification]:
+    """The in-app notifications ``notify`` sends, unsaved (for a service that inserts them with other rows)."""
+    return [Notification(user=user, title=title[:200], body=body, link=link, kind=kind) for user in users if user]
+
+
 def notify(users: Iterable, *, title: str, body: str = "", link: str = "", kind: str = "", sms: bool = False) -> int:
     """Send an in-app notification to each user (call inside the service's transaction).
 
     With ``sms`` an outbox row is queued for each user that has a phone number, for a
     sender to deliver later.
     """
-    rows = [Notification(user=user, title=title[:200], body=body, link=link, kind=kind) for user in users if user]
-    created = Notification.objects.bulk_create(rows)
+    created = Notification.objects.bulk_create(notifications(users, title=title, body=body, link=link, kind=kind))
     if sms:
         OutboxMessage.objects.bulk_create(
             OutboxMessage(notification=n, channel=OutboxMessage.Channel.SMS) for n in created if n.user.phone

@@ -14,11 +14,10 @@ from ninja import Header, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field
 
-from peixun.catalog.models import ProjectClass
 from peixun.core.api_types import Id
 from peixun.core.errors import InvalidInput
 from peixun.core.masking import mask_national_id
-from peixun.core.scopes import get_visible, require
+from peixun.core.scopes import require
 
 from . import selectors, services
 from .models import ClassExpansion, Enrollment
@@ -54,7 +53,6 @@ class EnrollmentOut(Schema):
     place: str
     teacher_id: int
     teacher_name: str
-    waitlist_position: int | None
     waitlist_rank: int | None
     reason: str
     free_withdrawal: bool
@@ -360,13 +358,9 @@ class _ClassRows:
     "/select", response={200: EnrollmentOut}, summary="选课（幂等：重试请带相同 request_key 或 Idempotency-Key）"
 )
 def select(request, payload: SelectIn, idempotency_key: str = Header("", alias="Idempotency-Key")):
-    actor = request.actor
-    require(actor, "enrollment.select")
-    project_class = get_visible(
-        actor, ProjectClass.objects.select_related("project__term", "project__institution"), pk=payload.class_id
-    )
     key = (payload.request_key or idempotency_key or "")[:64]
-    enrollment = services.enrollment_select(actor=actor, project_class=project_class, request_key=key)
+    # The service reads the class itself (scoped): one query fewer on the rush's hot path.
+    enrollment = services.enrollment_select(actor=request.actor, project_class=payload.class_id, request_key=key)
     return _loaded(enrollment)
 
 

@@ -48,7 +48,6 @@ class Enrollment(models.Model):
     project_class = models.ForeignKey(ProjectClass, on_delete=models.PROTECT, related_name="enrollments")
     round = models.PositiveSmallIntegerField(_("round"), default=1)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.SELECTED)
-    waitlist_position = models.PositiveIntegerField(_("waitlist number"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     # The idempotency key of the request that created it (a retried request returns this row).
     request_key = models.CharField(max_length=64, blank=True)
@@ -78,12 +77,6 @@ class Enrollment(models.Model):
                 fields=["teacher", "request_key"],
                 condition=~models.Q(request_key=""),
                 name="enrollment_unique_request_key",
-            ),
-            # Waitlist numbers are handed out once per class and never reused.
-            models.UniqueConstraint(
-                fields=["project_class", "waitlist_position"],
-                condition=models.Q(waitlist_position__isnull=False),
-                name="enrollment_unique_waitlist_number",
             ),
         ]
         indexes = [

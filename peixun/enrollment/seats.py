@@ -5,6 +5,7 @@ enrollment row whose state change it accounts for, so the counter always equals 
 of seat-holding enrollments (``Enrollment.SEAT_HOLDING``) and never exceeds the capacity.
 """
 
+from django.db import connection
 from django.db.models import F
 
 from peixun.catalog.models import ProjectClass
@@ -18,6 +19,24 @@ def take_seat(project_class_id: int) -> bool:
         )
         == 1
     )
+
+
+def hold_for_waitlist(project_class_id: int) -> bool:
+    """Before queueing a teacher on a full class: share-lock the class row until the transaction ends and
+    say whether a seat is free now (then do not queue: start again and take it).
+
+    The share lock waits for a transaction that is freeing a seat (it holds the row's update lock) and
+    keeps new ones out until this one has committed, so the freeing transaction's ``promote_waitlist``
+    sees the queued row. Queueing teachers share the lock and never update the row while holding it, so
+    they do not wait for each other. (SQLite runs one writing transaction at a time: no lock needed.)
+    """
+    sql = f"SELECT seats_taken < capacity FROM {ProjectClass._meta.db_table} WHERE id = %s"
+    if connection.features.has_select_for_update:
+        sql += " FOR SHARE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [project_class_id])
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def release_seat(project_class_id: int) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import BigIntegerField, Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -107,20 +107,19 @@ def my_enrollments(*, actor: Actor, term: Term | None = None) -> QuerySet[Enroll
 
 
 def with_waitlist_ranks(enrollments) -> list[Enrollment]:
-    """Set ``rank`` (place in the queue now) on the waitlisted ones: one query per class waited on."""
+    """Set ``rank`` (place in the queue now, in the order of joining) on the waitlisted ones: one query
+    per class waited on."""
     rows = list(enrollments)
-    waiting = [e for e in rows if e.state == S.WAITLISTED and e.waitlist_position is not None]
+    waiting = [e for e in rows if e.state == S.WAITLISTED]
     queues: dict[int, list[int]] = {}
     for class_id in {e.project_class_id for e in waiting}:
         queues[class_id] = list(
-            Enrollment.objects.filter(project_class_id=class_id, state=S.WAITLISTED)
-            .order_by("waitlist_position")
-            .values_list("waitlist_position", flat=True)
+            Enrollment.objects.filter(project_class_id=class_id, state=S.WAITLISTED).values_list("pk", flat=True)
         )
     for e in rows:
         e.rank = None
         if e in waiting:
-            e.rank = sum(1 for p in queues[e.project_class_id] if p <= e.waitlist_position)
+            e.rank = sum(1 for pk in queues[e.project_class_id] if pk <= e.pk)
     return rows
 
 
@@ -260,9 +259,9 @@ def class_enrollments(*, actor: Actor, project_class: ProjectClass, state: str =
     qs = visible(actor, Enrollment.objects.filter(project_class=project_class))
     if state:
         qs = qs.filter(state=state)
-    return qs.select_related("teacher__school__county").order_by(
-        F("waitlist_position").asc(nulls_first=True), "created_at", "pk"
-    )
+    # The waitlist last, in the order of joining (the id).
+    waiting = Case(When(state=S.WAITLISTED, then=F("pk")), default=Value(0), output_field=BigIntegerField())
+    return qs.select_related("teacher__school__county").order_by(waiting, "created_at", "pk")
 
 
 def roster(*, actor: Actor, project_class: ProjectClass) -> QuerySet[Enrollment]:

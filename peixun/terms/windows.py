@@ -6,9 +6,12 @@ Mar 7 00:00 to Mar 11 24:00 Asia/Shanghai.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,11 +76,47 @@ def describe(window: Window) -> str:
 
 
 def get_window(term: Term, kind: str) -> Window | None:
+    read = getattr(term, "_windows_read", None)  # windows fetched along with another row (``remember_windows``)
+    if read is not None and kind in read:
+        return read[kind]
     cache = getattr(term, "_window_cache", None)
     if cache is None:
         cache = {w.kind: w for w in term.windows.all()}
         term._window_cache = cache
     return cache.get(kind)
+
+
+def _window_field(kind: str, name: str) -> str:
+    return f"window_{kind}_{name}"
+
+
+def window_annotations(term_path: str, kinds: Iterable[str]) -> dict[str, Subquery]:
+    """Annotations that fetch the ``kinds`` windows of the term at ``term_path`` with the rows of another
+    model, so a hot path checks its windows without a query of their own (then ``remember_windows``)."""
+    annotations = {}
+    for kind in kinds:
+        rows = Window.objects.filter(term=OuterRef(term_path), kind=kind)
+        for name in ("id", "starts_at", "ends_at"):
+            annotations[_window_field(kind, name)] = Subquery(rows.values(name)[:1])
+    return annotations
+
+
+def remember_windows(term: Term, row: Any, kinds: Iterable[str]) -> None:
+    """Let ``get_window(term, kind)`` answer from ``row``'s ``window_annotations`` (a missing window is None)."""
+    read = term.__dict__.setdefault("_windows_read", {})
+    for kind in kinds:
+        pk = getattr(row, _window_field(kind, "id"))
+        read[kind] = (
+            None
+            if pk is None
+            else Window(
+                pk=pk,
+                term=term,
+                kind=kind,
+                starts_at=getattr(row, _window_field(kind, "starts_at")),
+                ends_at=getattr(row, _window_field(kind, "ends_at")),
+            )
+        )
 
 
 def is_open(term: Term, kind: str, now: datetime | None = None) -> bool:

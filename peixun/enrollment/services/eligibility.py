@@ -8,14 +8,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from peixun.catalog.models import Project, ProjectClass
 from peixun.core.choices import Stage, Subject
+from peixun.core.hotpath import Bound, Prepared
+from peixun.core.roles import Role
+from peixun.core.scopes import Actor, visible
 from peixun.roster.models import Teacher
 from peixun.terms.models import Term, WindowKind
-from peixun.terms.windows import require_any_open, require_batch_open, require_not_paused, require_open
+from peixun.terms.windows import (
+    remember_windows,
+    require_any_open,
+    require_batch_open,
+    require_not_paused,
+    require_open,
+    window_annotations,
+)
 
 from ..models import Enrollment, Preference
 from ._common import NotEligible, today_of
@@ -31,6 +41,61 @@ def selection_round(term: Term, now: datetime | None = None) -> int:
     return 1 if window.kind == SELECT_WINDOWS[1] else 2
 
 
+def _selection_class_query(p) -> QuerySet[ProjectClass]:
+    targets = Project.target_regions.through.objects.filter(project_id=OuterRef("project_id"))
+    # Only teachers select (``enrollment.select``): a teacher's scope, whoever compiles it first.
+    teacher_scope = Actor(user=None, role=Role.TEACHER)  # type: ignore[arg-type]
+    return (
+        visible(teacher_scope, ProjectClass.objects.select_related("project__term", "project__institution"))
+        .annotate(**window_annotations("project__term", SELECT_WINDOWS.values()), targets_regions=Exists(targets))
+        .filter(pk=p.class_id)[:1]
+    )
+
+
+_selection_class = Prepared(_selection_class_query, class_id=int)
+
+
+def _with_windows(found: list[ProjectClass]) -> ProjectClass | None:
+    if not found:
+        return None
+    project_class = found[0]
+    remember_windows(project_class.project.term, project_class, SELECT_WINDOWS.values())
+    return project_class
+
+
+def selection_class(class_id: int) -> Bound:
+    """The class as selection reads it, in one query: in a teacher's scope, with its project, term and
+    institution, the term's selection windows and whether the project targets regions — every fact about
+    the class that ``selection_round`` and ``check_eligibility`` read (None when out of scope).
+    A statement to ``run()`` (or run together with others)."""
+    return _selection_class.bind(class_id=class_id).then(_with_windows)
+
+
+def _places_query(p, *, request_key: bool) -> QuerySet[Enrollment]:
+    wanted = Q(state__in=Enrollment.ACTIVE)
+    if request_key:
+        wanted |= Q(request_key=p.request_key)
+    return (
+        Enrollment.objects.filter(wanted, teacher_id=p.teacher_id)
+        .select_related("project_class__project__institution")
+        .order_by("project_class__starts_on", "pk")
+    )
+
+
+_places = Prepared(lambda p: _places_query(p, request_key=False), teacher_id=int)
+_places_or_key = Prepared(lambda p: _places_query(p, request_key=True), teacher_id=int, request_key=str)
+
+
+def teacher_places(teacher_id: int, *, request_key: str = "") -> Bound:
+    """The teacher's active enrollments with class, project and institution (what ``check_eligibility``
+    reads about the teacher), earliest class first; with ``request_key``, the enrollment that key created
+    comes along in the same query (whatever its state). A statement to ``run()`` (or run together);
+    read it after locking the teacher row."""
+    if request_key:
+        return _places_or_key.bind(teacher_id=teacher_id, request_key=request_key)
+    return _places.bind(teacher_id=teacher_id)
+
+
 def check_eligibility(
     *,
     teacher: Teacher,
@@ -38,6 +103,7 @@ def check_eligibility(
     round: int,  # noqa: A002  (the selection round, 1 or 2)
     now: datetime | None = None,
     check_window: bool = True,
+    places: list[Enrollment] | None = None,
 ) -> None:
     """Raise unless ``teacher`` may take a place (a seat or a waitlist place) in ``project_class`` in ``round``.
 
@@ -56,7 +122,8 @@ def check_eligibility(
     * ``limit``: the term's per-teacher limit (``Term.per_teacher_limit``; waitlist places count).
 
     Reads only; call it inside the selecting transaction after locking the teacher row so that the
-    checks and the insert are not raced by the same teacher's other requests.
+    checks and the insert are not raced by the same teacher's other requests. ``places``: the teacher's
+    ``teacher_places`` when the caller has read them already (other rows in it are ignored).
     """
     project = project_class.project
     term = project.term
@@ -93,7 +160,8 @@ def check_eligibility(
             % {"targets": project.subject_labels, "mine": Subject(teacher.subject).label},
         )
     county = teacher.school.county
-    regions = list(project.target_regions.all())
+    # ``selection_class`` says whether there are any: most projects target none, and then no query.
+    regions = list(project.target_regions.all()) if getattr(project_class, "targets_regions", True) else []
     if regions and not any(county.path.startswith(r.path) or r.path.startswith(county.path) for r in regions):
         refuse(
             "region",
@@ -116,7 +184,9 @@ def check_eligibility(
         refuse("round2", _("Round 2 is only for teachers who selected a class in round 1."))
 
     # One read of the teacher's active places answers the duplicate, overlap and limit rules.
-    active = list(mine.active().select_related("project_class__project").order_by("project_class__starts_on", "pk"))
+    if places is None:
+        places = teacher_places(teacher.pk).run()
+    active = [e for e in places if e.state in Enrollment.ACTIVE]
     for e in active:
         if e.project_class.project_id != project.pk:
             continue

@@ -72,8 +72,12 @@ def test_200_concurrent_selects_on_20_seats(term, institution, school, waitlist)
     assert holding(klass) == 20
     if waitlist:
         assert outcomes == {S.SELECTED: 20, S.WAITLISTED: 180}
-        positions = sorted(Enrollment.objects.filter(state=S.WAITLISTED).values_list("waitlist_position", flat=True))
-        assert positions == sorted(set(positions)) and len(positions) == 180
+        # The queue is in the order of joining: ranks now are 1..180; the rank each teacher was told
+        # counted only those ahead of them that had committed, so it is never behind the true one.
+        queued = {value.pk: value.rank for code, value in results if code == "ok" and value.state == S.WAITLISTED}
+        ranks = {e.pk: services.waitlist_rank(e) for e in Enrollment.objects.filter(state=S.WAITLISTED)}
+        assert sorted(ranks.values()) == list(range(1, 181)) and ranks == dict(sorted(ranks.items()))
+        assert all(1 <= told <= ranks[pk] for pk, told in queued.items())
     else:
         assert outcomes == {S.SELECTED: 20, "class_full": 180}
     assert Enrollment.objects.count() == (200 if waitlist else 20)

@@ -131,8 +131,8 @@ def test_started_class_unpublished_project_and_teacher_who_left(teacher, teacher
     started = make_class(term, institution, days_ahead=0)
     with pytest.raises(NotEligible):
         services.enrollment_select(actor=teacher_actor, project_class=started)
-    draft = make_class(term, institution, status="approved")
-    with pytest.raises(NotEligible):
+    draft = make_class(term, institution, status="approved")  # not published: outside a teacher's scope
+    with pytest.raises(NotFound):
         services.enrollment_select(actor=teacher_actor, project_class=draft)
     ok = make_class(term, institution)
     Teacher.objects.filter(pk=teacher.pk).update(status=Teacher.Status.LEFT)
