@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -86,37 +86,28 @@ def get_window(term: Term, kind: str) -> Window | None:
     return cache.get(kind)
 
 
-def _window_field(kind: str, name: str) -> str:
-    return f"window_{kind}_{name}"
+def _window_relation(kind: str) -> str:
+    return f"window_{kind}"
 
 
-def window_annotations(term_path: str, kinds: Iterable[str]) -> dict[str, Subquery]:
-    """Annotations that fetch the ``kinds`` windows of the term at ``term_path`` with the rows of another
-    model, so a hot path checks its windows without a query of their own (then ``remember_windows``)."""
-    annotations = {}
-    for kind in kinds:
-        rows = Window.objects.filter(term=OuterRef(term_path), kind=kind)
-        for name in ("id", "starts_at", "ends_at"):
-            annotations[_window_field(kind, name)] = Subquery(rows.values(name)[:1])
-    return annotations
+def window_relations(term_path: str, kinds: Iterable[str]) -> dict[str, FilteredRelation]:
+    """Joins of the ``kinds`` windows of the term at ``term_path`` for ``annotate()``, to be
+    ``select_related`` too (their names are the keys): a hot path reads its windows with the row it
+    fetches anyway, then ``remember_windows``."""
+    windows = f"{term_path}__windows"
+    return {
+        _window_relation(kind): FilteredRelation(windows, condition=Q(**{f"{windows}__kind": kind})) for kind in kinds
+    }
 
 
 def remember_windows(term: Term, row: Any, kinds: Iterable[str]) -> None:
-    """Let ``get_window(term, kind)`` answer from ``row``'s ``window_annotations`` (a missing window is None)."""
+    """Let ``get_window(term, kind)`` answer from the windows joined to ``row`` (``window_relations``)."""
     read = term.__dict__.setdefault("_windows_read", {})
     for kind in kinds:
-        pk = getattr(row, _window_field(kind, "id"))
-        read[kind] = (
-            None
-            if pk is None
-            else Window(
-                pk=pk,
-                term=term,
-                kind=kind,
-                starts_at=getattr(row, _window_field(kind, "starts_at")),
-                ends_at=getattr(row, _window_field(kind, "ends_at")),
-            )
-        )
+        window = getattr(row, _window_relation(kind))
+        if window is not None:
+            window.term = term
+        read[kind] = window
 
 
 def is_open(term: Term, kind: str, now: datetime | None = None) -> bool:

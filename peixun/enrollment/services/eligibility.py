@@ -24,7 +24,7 @@ from peixun.terms.windows import (
     require_batch_open,
     require_not_paused,
     require_open,
-    window_annotations,
+    window_relations,
 )
 
 from ..models import Enrollment, Preference
@@ -45,9 +45,10 @@ def _selection_class_query(p) -> QuerySet[ProjectClass]:
     targets = Project.target_regions.through.objects.filter(project_id=OuterRef("project_id"))
     # Only teachers select (``enrollment.select``): a teacher's scope, whoever compiles it first.
     teacher_scope = Actor(user=None, role=Role.TEACHER)  # type: ignore[arg-type]
+    windows = window_relations("project__term", SELECT_WINDOWS.values())
     return (
-        visible(teacher_scope, ProjectClass.objects.select_related("project__term", "project__institution"))
-        .annotate(**window_annotations("project__term", SELECT_WINDOWS.values()), targets_regions=Exists(targets))
+        visible(teacher_scope, ProjectClass.objects.annotate(**windows, targets_regions=Exists(targets)))
+        .select_related("project__term", "project__institution", *windows)
         .filter(pk=p.class_id)[:1]
     )
 
