@@ -12,6 +12,7 @@ needs, made through the real services at a moment inside the earlier windows (``
 * 复核示范 — 复核 round 1 is open: approved trainees await demo_institution's confirmation.
 * 第二轮选课示范 — round 2 is open: demo_teacher selected in round 1 and may select again;
   demo_principal (teacher role) did not, and is refused with the rule.
+* 第二轮复核示范 — 复核 round 2 is open: round-2 selections approved by the schools await the institution.
 
 Classes run after the current term's training window, so they never overlap the teachers' other
 classes. A local random generator keeps the other apps' demo data as it was.
@@ -88,6 +89,7 @@ PHASES = [
         K.SELECT_R2,
         "第2轮选课进行中：demo_teacher 第1轮已选，可再选；demo_principal（教师角色）第1轮未选，不能选",
     ),
+    Phase("confirm2", "第二轮复核示范", K.CONFIRM_R2, "第2轮复核进行中：demo_institution 复核第2轮选课的学员"),
 ]
 
 
@@ -323,6 +325,21 @@ def seed(ctx) -> None:
             )
             for t in people.home[1:3]:
                 people.select(t, second, b.at(K.SELECT_R2))
+        elif phase.key == "confirm2":
+            # Round 1 confirmed; round-2 selections (demo_teacher's among them) approved, awaiting 复核 round 2.
+            (first,) = b.project(
+                "作业设计与学情分析（第二轮复核示范）", institution, province.region, "provincial", [20], leader
+            )
+            rows = _fill(people, first, [teacher, *people.home[1:3], *people.others(rng, 6)], r1)
+            people.approve(rows, b.at(K.PRINCIPAL_R1))
+            services.enrollments_confirm(
+                actor=people.institution, enrollments=[e.pk for e in rows], decision="approve", now=b.at(K.CONFIRM_R1)
+            )
+            (second,) = b.project(
+                "单元整体教学设计（第二轮复核示范）", institution, province.region, "provincial", [20], leader
+            )
+            round2 = _fill(people, second, [r.teacher for r in rows], b.at(K.SELECT_R2))
+            people.approve(round2, b.at(K.PRINCIPAL_R2))
         made.append(b.term)
         ctx.notes.append(f"  {b.term.name}  {phase.note}")
     ctx.data["phase_terms"] = made

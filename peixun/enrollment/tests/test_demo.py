@@ -80,7 +80,7 @@ def test_seed_demo_phase_terms_make_every_later_step_live():
         grants = RoleGrant.objects.select_related("user", "region", "school", "institution")
         return Actor.from_grant(grants.get(user__username=username, **({"role": role} if role else {})))
 
-    terms = {p.key: Term.objects.get(name__endswith=p.label) for p in PHASES}
+    terms = {p.key: Term.objects.get(name__endswith=f"·{p.label}") for p in PHASES}
     for phase in PHASES:
         assert is_open(terms[phase.key], phase.open_kind), phase.label
     assert current_term().name.endswith("半年")  # the demo terms never become "the current term"
@@ -122,6 +122,10 @@ def test_seed_demo_phase_terms_make_every_later_step_live():
     with pytest.raises(DomainError) as refused:
         services.enrollment_select(actor=actor("demo_principal", Role.TEACHER), project_class=second)
     assert refused.value.details["rule"] == "round2"
+    # 第二轮复核: round-2 trainees approved by their schools wait for the institution.
+    round2 = Enrollment.objects.filter(project_class__project__term=terms["confirm2"], round=2, state=S.APPROVED)
+    assert round2.filter(teacher_id=teacher.teacher_id).exists()
+    assert services.enrollments_confirm(actor=inst, enrollments=list(round2), decision="approve").done
 
 
 def _teacher(actor):
