@@ -152,6 +152,11 @@ YES = {"是", "在编", "Y", "y", "1", "true", "True", "TRUE"}
 NO = {"否", "不在编", "非在编", "N", "n", "0", "false", "False", "FALSE"}
 ID_TYPES = {"居民身份证", "身份证", "中华人民共和国居民身份证"}
 
+# The same as plain strings: formatting an enum member costs more than a string (COPY text).
+_STAGES = {k: str(v) for k, v in STAGE_ALIASES.items()}
+_SUBJECTS = {k: str(v) for k, v in SUBJECT_ALIASES.items()}
+_TITLES = {k: str(v) for k, v in TITLE_ALIASES.items()}
+
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _DIGITS = frozenset("0123456789")
@@ -447,13 +452,13 @@ class RowParser:
             on_establishment = True
             errors.append((col["on_establishment"], f"是否在编应为“是”或“否”，实际为“{establishment}”"))
 
-        stage = STAGE_ALIASES.get(stage_text)
+        stage = _STAGES.get(stage_text)
         if stage is None and stage_text:
             errors.append((col["stage"], f"无法识别的任教学段“{stage_text}”"))
-        subject = SUBJECT_ALIASES.get(subject_text)
+        subject = _SUBJECTS.get(subject_text)
         if subject is None and subject_text:
             errors.append((col["subject"], f"无法识别的任教学科“{subject_text}”"))
-        title = TITLE_ALIASES.get(title_text)
+        title = _TITLES.get(title_text)
         if title is None:
             errors.append((col["title"], f"无法识别的专业技术职务“{title_text}”"))
 

@@ -61,14 +61,26 @@ def _staging_line(import_id: int, line: int, values: tuple, school_id: int, code
     (nid, name, former, gender, born, eth, pol, work, join, src, cat, est, emp, con, edu, title, stage, subject) = (
         values
     )
+    iso = _ISO.get
     text = (
-        f"{import_id}\t{line}\t{nid}\t{name}\t{former}\t{gender}\t{born}\t{eth}\t{pol}\t"
-        f"{_NULL if work is None else work}\t{_NULL if join is None else join}\t{src}\t{cat}\t{'t' if est else 'f'}\t"
-        f"{emp}\t{con}\t{edu}\t{title}\t{stage}\t{subject}\t{school_id}\t{code}\n"
+        f"{import_id}\t{line}\t{nid}\t{name}\t{former}\t{gender}\t{iso(born) or _iso(born)}\t{eth}\t{pol}\t"
+        f"{_NULL if work is None else iso(work) or _iso(work)}\t{_NULL if join is None else iso(join) or _iso(join)}\t"
+        f"{src}\t{cat}\t{'t' if est else 'f'}\t{emp}\t{con}\t{edu}\t{title}\t{stage}\t{subject}\t{school_id}\t{code}\n"
     )
     if text.count("\t") == len(ROW_COLUMNS) - 1 and "\\" not in text and "\r" not in text and text.count("\n") == 1:
         return text
     return "\t".join(map(_copy_cell, (import_id, line, *values, school_id, code))) + "\n"
+
+
+_ISO: dict = {}
+
+
+def _iso(day) -> str:
+    """A date as ISO text, memoised (formatting a date costs more than the rest of its row's line)."""
+    if len(_ISO) > 100_000:
+        _ISO.clear()
+    text = _ISO[day] = day.isoformat()
+    return text
 
 
 def _copy_cell(value) -> str:
