@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -546,6 +548,8 @@ class Sheet:
     encoding: str = ""
     estimated_rows: int = 0
     closers: list = field(default_factory=list)
+    path: str = ""  # CSV only (see ``second_half``)
+    delimiter: str = ","
 
     def close(self) -> None:
         for close in self.closers:
@@ -597,6 +601,22 @@ def _find_header(records: Iterator[tuple[int, list]]) -> tuple[int, list]:
     return first
 
 
+def _records(reader, start: int) -> Iterator[tuple[int, list[str]]]:
+    line = start - 1
+    try:
+        for line, values in enumerate(reader, start=start):
+            yield line, values
+    except csv.Error as exc:
+        raise FileProblem(f"第{line + 1}行格式错误，无法继续读取（{exc}）") from None
+
+
+def _non_blank(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    for line, values in records:
+        # Skip blank lines; the first cell decides for almost every row without a scan.
+        if values and (values[0].strip() or any(v.strip() for v in values)):
+            yield line, values
+
+
 def read_csv(path) -> Sheet:
     encoding = detect_encoding(path)
     fh = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by Sheet.close / the generator
@@ -604,17 +624,7 @@ def read_csv(path) -> Sheet:
         sample = fh.readline()
         fh.seek(0)
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-        reader = csv.reader(fh, delimiter=delimiter)
-
-        def records():
-            line = 0
-            try:
-                for line, values in enumerate(reader, start=1):
-                    yield line, values
-            except csv.Error as exc:
-                raise FileProblem(f"第{line + 1}行格式错误，无法继续读取（{exc}）") from None
-
-        stream = records()
+        stream = _records(csv.reader(fh, delimiter=delimiter), 1)
         header_line, headers = _find_header(stream)
     except Exception:
         fh.close()
@@ -622,10 +632,7 @@ def read_csv(path) -> Sheet:
 
     def rows():
         try:
-            for line, values in stream:
-                # Skip blank lines; the first cell decides for almost every row without a scan.
-                if values and (values[0].strip() or any(v.strip() for v in values)):
-                    yield line, values
+            yield from _non_blank(stream)
         finally:
             fh.close()
 
@@ -636,7 +643,57 @@ def read_csv(path) -> Sheet:
         encoding=encoding,
         estimated_rows=max(_count_lines(path) - header_line, 0),
         closers=[fh.close],
+        path=str(path),
+        delimiter=delimiter,
     )
+
+
+@dataclass(frozen=True)
+class Half:
+    """The second half of a CSV upload, readable on its own: from byte ``offset``, which starts line ``line``."""
+
+    path: str
+    encoding: str
+    delimiter: str
+    offset: int
+    line: int
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        with open(self.path, "rb") as raw:
+            raw.seek(self.offset)
+            with io.TextIOWrapper(raw, encoding=self.encoding, newline="") as fh:
+                yield from _non_blank(_records(csv.reader(fh, delimiter=self.delimiter), self.line))
+
+
+def second_half(sheet: Sheet) -> Half | None:
+    """Where a CSV upload can be cut so that each half is read on its own (by two processes).
+
+    The cut is after the line break nearest the middle. Only when every line is one record:
+    no quote character in the file (a quoted cell may hold a line break) and no bare CR line
+    ends; and only for encodings in which a newline byte is always a newline (not UTF-16).
+    """
+    if not sheet.path or sheet.encoding not in ("utf-8-sig", "gb18030"):
+        return None
+    middle = os.path.getsize(sheet.path) // 2
+    offset, lines, pos, cr_before = None, 0, 0, False
+    with open(sheet.path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if cr_before and not chunk.startswith(b"\n"):
+                return None
+            cr_before = chunk.endswith(b"\r")  # a CRLF split across two chunks
+            if b'"' in chunk or chunk.count(b"\r") - cr_before != chunk.count(b"\r\n"):
+                return None
+            if offset is None:
+                cut = chunk.find(b"\n", max(middle - pos, 0)) if pos + len(chunk) > middle else -1
+                if cut >= 0:
+                    offset = pos + cut + 1
+                    lines += chunk.count(b"\n", 0, cut + 1)
+                else:
+                    lines += chunk.count(b"\n")
+            pos += len(chunk)
+    if offset is None or offset >= pos or lines <= sheet.header_line:
+        return None
+    return Half(sheet.path, sheet.encoding, sheet.delimiter, offset, lines + 1)
 
 
 def read_xlsx(path) -> Sheet:

@@ -38,7 +38,7 @@ from peixun.core.scopes import Actor, require
 from peixun.core.services import job_create, job_finish, job_progress
 from peixun.orgs.models import Region, School
 
-from .importing import MAX_ROWS, STAGED_FIELDS, FileProblem, RowParser, open_upload
+from .importing import MAX_ROWS, STAGED_FIELDS, FileProblem, Half, RowParser, open_upload, second_half
 from .models import RosterImport, RosterImportError, RosterImportRow, Teacher
 
 logger = logging.getLogger(__name__)
@@ -310,47 +310,29 @@ def _is_cancelled(import_id: int) -> bool:
     return RosterImport.objects.filter(pk=import_id, status=S.CANCELLED).exists()
 
 
-def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one streaming pass
-    _clear_staging(imp.pk)
-    RosterImportError.objects.filter(roster_import_id=imp.pk)._raw_delete(connection.alias)
-    scope = ImportScope.of(imp)
-    if job is not None:
-        job_progress(job, progress=0, message=_("Reading the file…"))
-    try:
-        sheet = open_upload(imp.original_name, imp.file.path)
-    except FileProblem as exc:
-        _finish_file_problem(imp, job, exc.message)
-        return
-    parser: RowParser = sheet.parser
-    try:
-        problems = parser.problems()
-        if problems:
-            _finish_file_problem(imp, job, "；".join(problems), line=sheet.header_line)
-            return
-        notices = []
-        if parser.unknown:
-            notices.append(
-                _("Ignored %(count)s columns the platform does not use: %(names)s")
-                % {"count": len(parser.unknown), "names": "、".join(parser.unknown)}
-            )
-        if sheet.header_line > 1:
-            notices.append(
-                _("The header is on line %(line)s; the lines above it were skipped.") % {"line": sheet.header_line}
-            )
-        schools = _school_map(scope)
+class _RowChecker:
+    """Checks rows of one import and streams the good ones into staging, the problems into errors.
+
+    Good rows go through one COPY per segment of the file, so the database stores them while
+    the next rows are checked; problems are kept apart (at most BATCH_ROWS at a time) and
+    written between segments, when ``on_segment(rows)`` reports progress and may cancel.
+    """
+
+    def __init__(self, import_id: int, parser: RowParser, schools: dict, scope: ImportScope):
+        self.import_id = import_id
+        self.parser = parser
+        self.schools = schools
+        self.scope = scope
+
+    def run(self, rows_in, on_segment, *, before_line: int | None = None) -> tuple[int, int]:  # noqa: C901
+        """Check ``(line, cells)`` rows (those before ``before_line``); returns (rows, rows staged)."""
+        parser, schools, scope, pk = self.parser, self.schools, self.scope, self.import_id
         code_column = parser.column["school_code"]
         own_school = scope.school
-        estimated = sheet.estimated_rows
-        if job is not None:
-            job_progress(job, progress=0, total=estimated, message=_("Checking every row…"))
-
+        parse = parser.parse
+        stop = before_line if before_line is not None else MAX_ROWS * 100
         rows = 0
         bad: list[tuple] = []
-        parse = parser.parse
-        pk = imp.pk
-        # Good rows stream into the staging table through one COPY per segment of the file, so
-        # the database stores them while the next rows are checked; problems are kept apart
-        # (at most BATCH_ROWS at a time) and written between segments, with the progress.
         staging = RowWriter(RosterImportRow, ROW_COLUMNS).open()
         stage = staging.write
         as_text = connection.vendor == "postgresql"
@@ -366,14 +348,12 @@ def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one s
                 bad.clear()
 
         try:
-            for line, cells in sheet.rows:
+            for line, cells in rows_in:
+                if line >= stop:
+                    break
                 rows += 1
                 if rows > MAX_ROWS:
-                    flush()
-                    _finish_file_problem(
-                        imp, job, _("The file has more than %(max)s data rows; split it by county.") % {"max": MAX_ROWS}
-                    )
-                    return
+                    raise _TooManyRows
                 parsed, errors = parse(cells)
                 code = parsed.school_code if parsed is not None else None
                 if code is None:
@@ -403,20 +383,151 @@ def _validate(imp: RosterImport, job: Job | None) -> None:  # noqa: C901 - one s
                     stage((pk, line, *parsed.values, school[0], code))
                 if rows % SEGMENT_ROWS == 0 or len(bad) >= BATCH_ROWS:
                     flush()
-                    if job is not None:
-                        job_progress(job, progress=rows, total=max(estimated, rows))
-                    if _is_cancelled(pk):
-                        raise _Cancelled
+                    on_segment(rows)
                     stage = staging.open().write
             flush()
-        except FileProblem as exc:
-            flush()
-            _finish_file_problem(imp, job, exc.message, line=None)
-            return
+        except (FileProblem, _TooManyRows):
+            flush()  # what was read is stored, so clearing it later removes all of it
+            raise
         except BaseException as exc:
             staging.close(exc)
             raise
-        staged = staging.count
+        return rows, staging.count
+
+
+def _segment_done(import_id: int, job: Job | None, estimated: int, share: int, rows: int) -> None:
+    """Between segments: progress (``share`` processes each check about 1/share of the file) and
+    cancellation."""
+    if job is not None:
+        progress = rows if share == 1 else min(rows * share, estimated)
+        job_progress(job, progress=progress, total=max(estimated, progress))
+    if _is_cancelled(import_id):
+        raise _Cancelled
+
+
+def _check_in_two(checker: _RowChecker, sheet, half: Half, on_segment) -> tuple[int, int]:
+    """Check a large CSV file in two processes: a forked child takes the second half (from
+    ``half.line``, with its own database connection) while this one takes the first. Each
+    stages its good rows and records its problems; the set-based checks run after both."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_check_half, args=(checker, half, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        rows, staged = checker.run(sheet.rows, on_segment, before_line=half.line)
+        try:
+            kind, payload = receive.recv()
+        except EOFError:
+            kind, payload = "error", f"ended without an answer (exit code {child.exitcode})"
+    except BaseException:
+        child.terminate()
+        raise
+    finally:
+        child.join()
+        receive.close()
+    if kind == "ok":
+        return rows + payload[0], staged + payload[1]
+    if kind == "file":
+        raise FileProblem(payload)
+    if kind == "too_many":
+        raise _TooManyRows
+    if kind == "cancelled":
+        raise _Cancelled
+    raise RuntimeError(f"checking the second half of the file failed: {payload}")
+
+
+def _check_half(checker: _RowChecker, half: Half, send) -> None:
+    """The child of ``_check_in_two``. It must not use or close the parent's database connections
+    (it shares their sockets): they are set aside unclosed (psycopg does not end a connection
+    from another process when it is garbage-collected), and Django opens a new one."""
+    from django.db import connections
+
+    inherited = []
+    for conn in connections.all(initialized_only=True):
+        inherited.append(conn.connection)
+        conn.connection = None
+    try:
+        result = ("ok", checker.run(half.rows(), partial(_segment_done, checker.import_id, None, 0, 0)))
+    except FileProblem as exc:
+        result = ("file", exc.message)
+    except _TooManyRows:
+        result = ("too_many", None)
+    except _Cancelled:
+        result = ("cancelled", None)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the import
+        logger.exception("roster import %s: checking the second half failed", checker.import_id)
+        result = ("error", repr(exc)[:500])
+    try:
+        connections.close_all()
+    finally:
+        send.send(result)
+        send.close()
+
+
+class _TooManyRows(Exception):
+    pass
+
+
+def parallel_min_rows() -> int:
+    """CSV files of at least this many lines are checked by two processes (PostgreSQL worker)."""
+    return int(getattr(settings, "PEIXUN_IMPORT_PARALLEL_ROWS", 100_000))
+
+
+def _validate(imp: RosterImport, job: Job | None) -> None:
+    _clear_staging(imp.pk)
+    RosterImportError.objects.filter(roster_import_id=imp.pk)._raw_delete(connection.alias)
+    scope = ImportScope.of(imp)
+    if job is not None:
+        job_progress(job, progress=0, message=_("Reading the file…"))
+    try:
+        sheet = open_upload(imp.original_name, imp.file.path)
+    except FileProblem as exc:
+        _finish_file_problem(imp, job, exc.message)
+        return
+    parser: RowParser = sheet.parser
+    pk = imp.pk
+    try:
+        problems = parser.problems()
+        if problems:
+            _finish_file_problem(imp, job, "；".join(problems), line=sheet.header_line)
+            return
+        notices = []
+        if parser.unknown:
+            notices.append(
+                _("Ignored %(count)s columns the platform does not use: %(names)s")
+                % {"count": len(parser.unknown), "names": "、".join(parser.unknown)}
+            )
+        if sheet.header_line > 1:
+            notices.append(
+                _("The header is on line %(line)s; the lines above it were skipped.") % {"line": sheet.header_line}
+            )
+        checker = _RowChecker(pk, parser, _school_map(scope), scope)
+        estimated = sheet.estimated_rows
+        if job is not None:
+            job_progress(job, progress=0, total=estimated, message=_("Checking every row…"))
+        half = None
+        if (
+            connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+            and parallel_min_rows() <= estimated <= MAX_ROWS
+        ):
+            half = second_half(sheet)
+        try:
+            if half is None:
+                rows, staged = checker.run(sheet.rows, partial(_segment_done, pk, job, estimated, 1))
+            else:
+                rows, staged = _check_in_two(checker, sheet, half, partial(_segment_done, pk, job, estimated, 2))
+        except _TooManyRows:
+            _finish_file_problem(
+                imp, job, _("The file has more than %(max)s data rows; split it by county.") % {"max": MAX_ROWS}
+            )
+            return
+        except FileProblem as exc:
+            _finish_file_problem(imp, job, exc.message, line=None)
+            return
     finally:
         sheet.close()
 

@@ -580,3 +580,78 @@ def test_values_with_tabs_backslashes_and_line_breaks_arrive_intact(county_admin
     assert by_id[rows[1]["身份证件号"]].ethnicity == "汉\t族"
     assert by_id[rows[2]["身份证件号"]].education == "本科\n（函授）"  # cells are stripped
     assert by_id[rows[2]["身份证件号"]].political_status == "\\N"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_csv_is_checked_in_two_processes_with_the_same_result(settings, county_admin, schools, monkeypatch):
+    """On PostgreSQL the worker checks the second half of a large CSV file in a forked process:
+    the problems (with their lines, also a duplicate across the halves), the counts and the staged
+    rows are the same as when one process reads the whole file."""
+    from django.db import connection
+
+    from peixun.roster import imports
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    settings.PEIXUN_IMPORT_INLINE_BYTES = 0
+    split = []
+    real = imports._check_in_two
+    monkeypatch.setattr(imports, "_check_in_two", lambda *a: split.append(a[2].line) or real(*a))
+    rows = rows_for(schools, 40, seed=3)
+    rows[3]["学校代码"] = "NOPE3"  # line 5, first half
+    rows[35]["身份证件号"] = "12345"  # line 37, second half
+    rows[30].update({k: rows[5][k] for k in ("身份证件号", "出生日期", "性别")})  # line 32 repeats line 7
+    data = csv_bytes(rows)
+
+    def check(parallel_rows: int) -> tuple:
+        settings.PEIXUN_IMPORT_PARALLEL_ROWS = parallel_rows
+        imp = upload(county_admin, data)
+        call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+        imp.refresh_from_db()
+        staged = sorted(RosterImportRow.objects.filter(roster_import_id=imp.pk).values_list("line", "national_id"))
+        return imp.status, imp.total_rows, imp.staged_rows, sorted(problems(imp)), staged
+
+    two = check(1)
+    assert split and 10 < split[0] < 35  # it was cut near the middle
+    one = check(10**6)
+    assert len(split) == 1
+    assert two == one
+    status, total, staged, found, _rows = two
+    assert status == S.INVALID and total == 40 and staged == 38
+    assert [line for line, _c, _m in found] == [5, 32, 37] and "与第7行重复" in found[1][2]
+
+    rows[3]["学校代码"] = schools[0].code
+    rows[35]["身份证件号"] = rows_for(schools, 1, start=500)[0]["身份证件号"]
+    rows[35].update({k: v for k, v in rows_for(schools, 1, start=500)[0].items() if k in ("出生日期", "性别")})
+    rows[30] = rows_for(schools, 1, start=600)[0]
+    data = csv_bytes(rows)
+    status, total, staged, found, staged_rows = check(1)
+    assert status == S.PREVIEW and staged == 40 and not found
+    assert [line for line, _n in staged_rows] == list(range(2, 42))
+
+
+def test_csv_is_cut_in_two_only_where_every_line_is_a_record(tmp_path):
+    from peixun.roster.importing import read_csv, second_half
+
+    header = "姓名,身份证件号,学校代码,任教学段,任教学科\r\n"
+    body = "".join(f"张{n},99010119850312{n % 1000:03d}X,S{n},小学,语文\r\n" for n in range(60_000))  # > 2 MiB
+    path = tmp_path / "a.csv"
+    path.write_text(header + body, encoding="utf-8-sig")
+    data = path.read_bytes()
+    shift = (1 << 20) - 1 - data.rindex(b"\r", 0, 1 << 20)  # make a CRLF straddle the first 1 MiB read
+    body = body.replace("张0,", "张0" + "x" * shift + ",", 1)
+    path.write_text(header + body, encoding="utf-8-sig")
+    assert path.read_bytes()[(1 << 20) - 1 : (1 << 20) + 1] == b"\r\n"
+    half = second_half(read_csv(path))
+    assert half is not None and abs(half.offset - path.stat().st_size // 2) < 100
+    first = next(half.rows())
+    assert first[1][0] == f"张{first[0] - 2}"  # line numbers continue from the first half
+    assert first[0] > 2
+    assert sum(1 for _ in half.rows()) == 60_001 - first[0] + 1
+
+    path.write_text(header + body.replace("张7,", '"张,7",', 1), encoding="utf-8-sig")  # a quoted cell
+    assert second_half(read_csv(path)) is None
+    path.write_text(header + body[: len(body) // 3] + "张,1,2,3,4\r" + body[len(body) // 3 :], encoding="utf-8-sig")
+    assert second_half(read_csv(path)) is None  # a bare CR ends a line
+    path.write_text(header + body, encoding="utf-16")
+    assert second_half(read_csv(path)) is None
