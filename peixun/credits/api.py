@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -213,14 +214,37 @@ def policies(request):
     return selectors.policy_list(actor=request.actor)
 
 
-@router.get("/policies/{policy_id}/whatif", summary="假设分析：草案与现行政策下各区县达标/风险人数")
-def policy_whatif(request, policy_id: Id):
-    from peixun.core.scopes import require
+class WhatifJobOut(Schema):
+    job_id: int
+    status: str
+    status_url: str
 
-    require(request.actor, "credits.policy.manage")
+
+@router.post(
+    "/policies/{policy_id}/whatif", response={202: WhatifJobOut}, summary="假设分析：启动后台任务（草案与现行政策对比）"
+)
+def policy_whatif_start(request, policy_id: Id):
+    from django.urls import reverse
+
     policy = selectors.policy_get(actor=request.actor, policy_id=policy_id)
-    result = reports.whatif(actor=request.actor, draft=selectors.rules_for(policy), active=selectors.active_rules())
+    job = services.whatif_start(actor=request.actor, policy=policy)
+    return 202, {"job_id": job.pk, "status": job.status, "status_url": reverse("api:job", args=[job.pk])}
+
+
+@router.get("/policies/{policy_id}/whatif", summary="假设分析结果：草案与现行政策下各区县达标/风险人数（最近一次任务）")
+def policy_whatif(request, policy_id: Id):
+    from django.urls import reverse
+
+    policy = selectors.policy_get(actor=request.actor, policy_id=policy_id)
+    job = selectors.whatif_job(actor=request.actor, policy=policy)
+    if job is None:
+        raise NotFound(_("No comparison has been run for this policy yet."))
+    result = job.result.get("comparison") if job.status == job.Status.SUCCEEDED else None
     return {
+        "job_id": job.pk,
+        "status": job.status,
+        "status_url": reverse("api:job", args=[job.pk]),
+        "outdated": selectors.whatif_outdated(job, policy),
         "rows": [
             {
                 "county": r["name"],
@@ -230,9 +254,9 @@ def policy_whatif(request, policy_id: Id):
                 "at_risk_active": r["before"]["at_risk"],
                 "at_risk_draft": r["after"]["at_risk"],
             }
-            for r in result["rows"]
+            for r in (result or {}).get("rows", [])
         ],
-        "totals": result["totals"],
+        "totals": (result or {}).get("totals", {}),
     }
 
 

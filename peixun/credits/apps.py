@@ -10,7 +10,7 @@ class CreditsConfig(AppConfig):
     def ready(self):
         from peixun.catalog.signals import project_deleted
 
-        from . import exports, receivers  # noqa: F401  (exports registers the list exporters)
+        from . import exports, receivers, tasks  # noqa: F401  (list exporters; the retryable jobs)
 
         project_deleted.connect(receivers.reverse_deleted_project_credits, dispatch_uid="credits.project_deleted")
         receivers.register_panels()

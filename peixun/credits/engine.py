@@ -28,9 +28,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .policy import Rules, category_label
 
@@ -50,8 +51,9 @@ def q2(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One ledger entry as the engine sees it (a tuple: cheap to build from database rows)."""
+
     id: int
     category: str
     amount: Decimal
@@ -84,7 +86,7 @@ class Explanation:
     entry: Entry
     counted: Decimal
     status: str  # full / partial / none
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Msg] = field(default_factory=list)
     category: str = ""
 
     @property
@@ -108,7 +110,7 @@ class CategoryStanding:
     separate: bool = False
     levels: dict[str, Decimal] = field(default_factory=dict)
     level_missing: dict[str, Decimal] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)
 
     @property
     def met(self) -> bool:
@@ -196,6 +198,201 @@ def _min(a: Decimal, b: Decimal | None) -> Decimal:
     return a if b is None else min(a, b)
 
 
+# The engine's messages. Stored standings refer to them by position: only append here
+# (or change Summary.VERSION so stored rows are recomputed rather than misread).
+M_REVERSES = gettext_noop("Reverses entry #%(id)s; the two cancel out.")
+M_REVERSED = gettext_noop("Reversed later; it no longer counts.")
+M_OUTSIDE_CYCLE = gettext_noop("Earned outside this cycle.")
+M_NO_CATEGORY = gettext_noop("The policy has no category “%(category)s”; it does not count.")
+M_YEAR_CAP = gettext_noop("At most %(cap)s credits a school year from this source.")
+M_CYCLE_CAP = gettext_noop("At most %(cap)s credits a cycle from this source.")
+M_CATEGORY_WEIGHT = gettext_noop("Counts at %(pct)s%% of its credits.")
+M_CATEGORY_CAPPED = gettext_noop("Capped at %(cap)s credits a cycle.")
+M_FILLED = gettext_noop("%(credits)s credits filled from the excess of %(category)s.")
+M_NOT_INTERCHANGEABLE = gettext_noop(
+    "The excess over the minimum does not count toward %(others)s (not interchangeable)."
+)
+M_SEPARATE = gettext_noop("Kept apart from the cycle; it has its own requirement.")
+M_CAP_REACHED = gettext_noop("The category's cap of %(cap)s credits is reached.")
+M_ENTRY_WEIGHT = gettext_noop("Counts at %(pct)s%%.")
+M_COUNTS_TOWARD = gettext_noop("Counts toward %(category)s.")
+MESSAGES = (
+    M_REVERSES,
+    M_REVERSED,
+    M_OUTSIDE_CYCLE,
+    M_NO_CATEGORY,
+    M_YEAR_CAP,
+    M_CYCLE_CAP,
+    M_CATEGORY_WEIGHT,
+    M_CATEGORY_CAPPED,
+    M_FILLED,
+    M_NOT_INTERCHANGEABLE,
+    M_SEPARATE,
+    M_CAP_REACHED,
+    M_ENTRY_WEIGHT,
+    M_COUNTS_TOWARD,
+)
+MESSAGE_INDEX = {text: i for i, text in enumerate(MESSAGES)}
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A message of the engine, translated when shown (so a stored standing reads in any language).
+
+    ``params`` holds (name, value) pairs; a value ``("cat", code)`` is a category label and
+    ``("cats", codes)`` a list of them, both resolved at display time.
+    """
+
+    text: str
+    params: tuple = ()
+
+    def __str__(self) -> str:
+        values = {}
+        for name, value in self.params:
+            if isinstance(value, tuple) and value[0] == "cat":
+                value = category_label(value[1])
+            elif isinstance(value, tuple) and value[0] == "cats":
+                value = "、".join(category_label(c) for c in value[1])
+            values[name] = value
+        return _(self.text) % values
+
+    def __html__(self) -> str:
+        from django.utils.html import escape
+
+        return escape(str(self))
+
+    def to_json(self) -> list:
+        return [
+            MESSAGE_INDEX[self.text],
+            *(x for k, v in self.params for x in (k, list(v) if isinstance(v, tuple) else v)),
+        ]
+
+    @classmethod
+    def from_json(cls, data: list) -> Msg:
+        if len(data) == 1:
+            return cls(MESSAGES[data[0]])
+        it = iter(data[1:])
+        params = tuple(
+            (k, (v[0], tuple(v[1]) if v[0] == "cats" else v[1]) if isinstance(v, list) else v) for k, v in zip(it, it)
+        )
+        return cls(MESSAGES[data[0]], params)
+
+
+def msg(text: str, **params) -> Msg:
+    return Msg(text, tuple((k, v if isinstance(v, tuple) else str(v)) for k, v in params.items()))
+
+
+@dataclass
+class Summary:
+    """What a standing is before the date it is read on: earned, counted after caps, weights and
+    interchange, missing, the pace so far, each school year's credits and every entry's
+    explanation. ``standing`` = ``finish(summarize(...))``; the stored per-teacher row
+    (``models.TeacherStanding``) holds this, so the date-dependent rest runs at read time."""
+
+    cycle: int
+    probation: bool
+    categories: list[CategoryStanding]
+    pace: dict[str, Decimal]
+    years: dict[int, Decimal]
+    entries: list[Entry]
+    explanations: list[Explanation]
+
+    VERSION = 3  # of the stored form (``to_json``); rows of another version are not read
+
+    def to_json(self) -> dict:
+        # Messages once each (most entries share one), referred to by position.
+        msgs: list[list] = []
+        seen: dict[Msg, int] = {}
+
+        def ref(m: Msg) -> int:
+            if m not in seen:
+                seen[m] = len(msgs)
+                msgs.append(m.to_json())
+            return seen[m]
+
+        return {
+            "v": self.VERSION,
+            "cycle": self.cycle,
+            "probation": self.probation,
+            "cats": [
+                [
+                    c.code,
+                    str(c.earned),
+                    str(c.counted),
+                    str(c.required),
+                    str(c.transferred_in),
+                    str(c.transferred_out),
+                    str(c.missing),
+                    {k: str(v) for k, v in c.levels.items()},
+                    {k: str(v) for k, v in c.level_missing.items()},
+                    [ref(n) for n in c.notes],
+                ]
+                for c in self.categories
+            ],
+            "pace": {k: str(v) for k, v in self.pace.items()},
+            "years": {str(k): str(v) for k, v in self.years.items()},
+            "entries": [
+                [
+                    e.id,
+                    e.category,
+                    str(e.amount),
+                    e.earned_on.isoformat(),
+                    e.source_type,
+                    e.source_id,
+                    e.level,
+                    e.reverses_id,
+                    e.project_id,
+                    e.note,
+                ]
+                for e in self.entries
+            ],
+            "expl": [[str(x.counted), x.status, x.category, [ref(r) for r in x.reasons]] for x in self.explanations],
+            "msgs": msgs,
+        }
+
+    @classmethod
+    def from_json(cls, rules: Rules, data: dict) -> Summary:
+        cats = {c.code: c for c in rules.categories}
+        msgs = [Msg.from_json(m) for m in data["msgs"]]
+        categories = []
+        for code, earned, counted, required, t_in, t_out, missing, levels, level_missing, notes in data["cats"]:
+            rule = cats[code]
+            categories.append(
+                CategoryStanding(
+                    code=code,
+                    label=rule.label,
+                    earned=Decimal(earned),
+                    counted=Decimal(counted),
+                    required=Decimal(required),
+                    transferred_in=Decimal(t_in),
+                    transferred_out=Decimal(t_out),
+                    missing=Decimal(missing),
+                    cap=rule.cap_per_cycle,
+                    separate=rule.separate,
+                    levels={k: Decimal(v) for k, v in levels.items()},
+                    level_missing={k: Decimal(v) for k, v in level_missing.items()},
+                    notes=[msgs[n] for n in notes],
+                )
+            )
+        entries = [
+            Entry(i, cat, Decimal(amount), date.fromisoformat(day), src, sid, level, rev, project, note)
+            for i, cat, amount, day, src, sid, level, rev, project, note in data["entries"]
+        ]
+        explanations = [
+            Explanation(e, Decimal(counted), status, [msgs[r] for r in reasons], category)
+            for e, (counted, status, category, reasons) in zip(entries, data["expl"], strict=True)
+        ]
+        return cls(
+            cycle=data["cycle"],
+            probation=data["probation"],
+            categories=categories,
+            pace={k: Decimal(v) for k, v in data["pace"].items()},
+            years={int(k): Decimal(v) for k, v in data["years"].items()},
+            entries=entries,
+            explanations=explanations,
+        )
+
+
 def standing(
     rules: Rules,
     entries: Iterable[Entry],
@@ -214,8 +411,15 @@ def standing(
     apart from the cycle (probation credits) are required only of teachers in ``probation``.
     """
     cycle = rules.cycle_of(as_of) if cycle is None else cycle
+    summary = summarize(rules, entries, cycle=cycle, explain=explain, probation=probation)
+    return finish(rules, summary, as_of=as_of, upcoming=upcoming, exempt=exempt)
+
+
+def summarize(
+    rules: Rules, entries: Iterable[Entry], *, cycle: int, explain: bool = True, probation: bool = False
+) -> Summary:
+    """Everything of a standing that does not depend on the date it is read on (see ``Summary``)."""
     start, end = rules.cycle_bounds(cycle)
-    years_in_cycle = set(rules.cycle_years(cycle))
     entries = sorted(entries, key=lambda e: (e.earned_on, e.id))
     by_id = {e.id: e for e in entries}
     reversed_ids = {e.reverses_id for e in entries if e.reverses_id is not None}
@@ -232,16 +436,20 @@ def standing(
         if e.reverses_id is not None:
             original = by_id.get(e.reverses_id)
             explanations[e.id] = Explanation(
-                e, ZERO, "none", [_("Reverses entry #%(id)s; the two cancel out.") % {"id": e.reverses_id}], code
+                e,
+                ZERO,
+                "none",
+                [msg(M_REVERSES, id=e.reverses_id)],
+                code,
             )
             if original is None and in_cycle and code in cats:
                 earned[code] += e.amount  # reverses an entry of another cycle: keep sums honest
             continue
         if e.id in reversed_ids:
-            explanations[e.id] = Explanation(e, ZERO, "none", [_("Reversed later; it no longer counts.")], code)
+            explanations[e.id] = Explanation(e, ZERO, "none", [msg(M_REVERSED)], code)
             continue
         if not in_cycle:
-            explanations[e.id] = Explanation(e, ZERO, "none", [_("Earned outside this cycle.")], code)
+            explanations[e.id] = Explanation(e, ZERO, "none", [msg(M_OUTSIDE_CYCLE)], code)
             continue
         if code not in cats:
             explanations[e.id] = Explanation(
@@ -249,8 +457,10 @@ def standing(
                 ZERO,
                 "none",
                 [
-                    _("The policy has no category “%(category)s”; it does not count.")
-                    % {"category": category_label(e.category)}
+                    msg(
+                        M_NO_CATEGORY,
+                        category=("cat", e.category),
+                    )
                 ],
                 code,
             )
@@ -261,7 +471,7 @@ def standing(
 
     # 2. Per-entry values after source caps (per school year, then per cycle).
     value: dict[int, Decimal] = {}
-    reasons: dict[int, list[str]] = defaultdict(list)
+    reasons: dict[int, list[Msg]] = defaultdict(list)
     year_value: dict[int, Decimal] = defaultdict(lambda: ZERO)  # school year -> credits for the annual minimum
     pace: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for code, items in live.items():
@@ -277,18 +487,14 @@ def standing(
                 if cap.cap_per_year is not None:
                     left = max(ZERO, cap.cap_per_year - used_year[(e.source_type, year)])
                     if left < allowed:
-                        reasons[e.id].append(
-                            _("At most %(cap)s credits a school year from this source.") % {"cap": cap.cap_per_year}
-                        )
+                        reasons[e.id].append(msg(M_YEAR_CAP, cap=cap.cap_per_year))
                     allowed = min(allowed, left)
                     used_year[(e.source_type, year)] += allowed
                 year_part = allowed
                 if cap.cap_per_cycle is not None:
                     left = max(ZERO, cap.cap_per_cycle - used_cycle[e.source_type])
                     if left < allowed:
-                        reasons[e.id].append(
-                            _("At most %(cap)s credits a cycle from this source.") % {"cap": cap.cap_per_cycle}
-                        )
+                        reasons[e.id].append(msg(M_CYCLE_CAP, cap=cap.cap_per_cycle))
                     allowed = min(allowed, left)
                     used_cycle[e.source_type] += allowed
                 value[e.id] = allowed
@@ -302,13 +508,6 @@ def standing(
                 pace[code] += e.amount
 
     # 3. Category totals: weight, then the category's cap; explanations allocate the total.
-    fraction = elapsed_fraction(rules, cycle, as_of)
-    factor = pace_factor(fraction)
-    upcoming_by_cat: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for day, category, credits in upcoming:
-        code = rules.effective_category(category)
-        if code in cats and start <= day <= end:
-            upcoming_by_cat[code] += credits
     results: list[CategoryStanding] = []
     for rule in rules.categories:
         items = live.get(rule.code, [])
@@ -324,19 +523,16 @@ def standing(
             cap=rule.cap_per_cycle,
             separate=rule.separate,
             levels={k: q2(v) for k, v in levels.get(rule.code, {}).items()},
-            upcoming=q2(upcoming_by_cat.get(rule.code, ZERO) * rule.weight),
         )
         if rule.weight != 1:
-            cs.notes.append(_("Counts at %(pct)s%% of its credits.") % {"pct": plain(q2(rule.weight * 100))})
+            cs.notes.append(msg(M_CATEGORY_WEIGHT, pct=plain(q2(rule.weight * 100))))
         if rule.cap_per_cycle is not None and weighted > rule.cap_per_cycle:
-            cs.notes.append(_("Capped at %(cap)s credits a cycle.") % {"cap": rule.cap_per_cycle})
+            cs.notes.append(msg(M_CATEGORY_CAPPED, cap=rule.cap_per_cycle))
         if not rule.levels_interchangeable and cs.required > 0:
             for level, minimum in rule.level_minimums.items():
                 have = levels.get(rule.code, {}).get(level, ZERO) * rule.weight
                 if have < minimum:
                     cs.level_missing[level] = q2(minimum - have)
-        projected = counted + pace.get(rule.code, ZERO) * rule.weight * factor + cs.upcoming
-        cs.projected = q2(_min(projected, rule.cap_per_cycle))
         results.append(cs)
         if explain:
             _allocate(items, value, reasons, rule, counted, explanations)
@@ -361,23 +557,66 @@ def standing(
                 short.transferred_in += moved
                 short.missing -= moved
                 short.notes.append(
-                    _("%(credits)s credits filled from the excess of %(category)s.")
-                    % {"credits": moved, "category": donor.label}
+                    msg(
+                        M_FILLED,
+                        credits=moved,
+                        category=("cat", donor.code),
+                    )
                 )
     for cs in results:
         level_gap = sum(cs.level_missing.values(), ZERO)
         cs.missing = q2(max(cs.missing, level_gap))
         rule = cats[cs.code]
         if cs.counted > cs.required and cs.required > 0 and not any(cs.code in g for g in rules.interchange):
-            others = [c.label for c in results if c.code != cs.code and not c.separate]
+            others = tuple(c.code for c in results if c.code != cs.code and not c.separate)
             if others:
                 cs.notes.append(
-                    _("The excess over the minimum does not count toward %(others)s (not interchangeable).")
-                    % {"others": "、".join(others)}
+                    msg(
+                        M_NOT_INTERCHANGEABLE,
+                        others=("cats", others),
+                    )
                 )
         if rule.separate:
-            cs.notes.append(_("Kept apart from the cycle; it has its own requirement."))
+            cs.notes.append(msg(M_SEPARATE))
+    return Summary(
+        cycle=cycle,
+        probation=probation,
+        categories=results,
+        pace=dict(pace),
+        years=dict(year_value),
+        entries=entries,
+        explanations=[explanations[e.id] for e in entries if e.id in explanations] if explain else [],
+    )
+
+
+def finish(
+    rules: Rules,
+    summary: Summary,
+    *,
+    as_of: date,
+    upcoming: Iterable[tuple[date, str, Decimal]] = (),
+    exempt: bool = False,
+) -> Standing:
+    """The date-dependent rest of a standing: the projection at cycle end (pace so far and
+    confirmed upcoming classes), the total, the annual minimums and compliance on ``as_of``."""
+    cycle = summary.cycle
+    start, end = rules.cycle_bounds(cycle)
+    cats = {c.code: c for c in rules.categories}
+    fraction = elapsed_fraction(rules, cycle, as_of)
+    factor = pace_factor(fraction)
+    upcoming_by_cat: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for day, category, credits in upcoming:
+        code = rules.effective_category(category)
+        if code in cats and start <= day <= end:
+            upcoming_by_cat[code] += credits
+    results = summary.categories
+    for cs in results:
+        rule = cats[cs.code]
+        cs.upcoming = q2(upcoming_by_cat.get(cs.code, ZERO) * rule.weight)
+        projected = cs.counted + summary.pace.get(cs.code, ZERO) * rule.weight * factor + cs.upcoming
+        cs.projected = q2(_min(projected, rule.cap_per_cycle))
     # Projection with interchange: a group's projected excess fills its members.
+    by_code = {c.code: c for c in results}
     for group in rules.interchange:
         members = [by_code[c] for c in group if c in by_code]
         pool = sum((max(ZERO, m.projected - m.required) for m in members), ZERO)
@@ -387,7 +626,7 @@ def standing(
             m.projected += moved
             pool -= moved
 
-    # 5. Total and annual minimums.
+    # Total and annual minimums.
     cycle_cats = [c for c in results if not c.separate]
     total = None
     if rules.total_minimum is not None:
@@ -405,12 +644,12 @@ def standing(
     current_year = rules.school_year_of(as_of)
     years: list[YearStanding] = []
     if rules.annual_minimum is not None:
-        for year in sorted(years_in_cycle):
+        for year in rules.cycle_years(cycle):
             if date(year + 1, 8, 31) <= as_of:
                 state = "done"
             else:
                 state = "current" if year == current_year else "future"
-            years.append(YearStanding(year, q2(year_value.get(year, ZERO)), rules.annual_minimum, state))
+            years.append(YearStanding(year, q2(summary.years.get(year, ZERO)), rules.annual_minimum, state))
     years_ok = all(y.missing <= 0 for y in years if y.state == "done")
     compliant = (
         all(c.missing <= 0 for c in cycle_cats)
@@ -420,14 +659,13 @@ def standing(
     projected_ok = (
         years_ok and all(c.projected_met for c in cycle_cats) and (total is None or total.projected >= total.required)
     )
-    ordered = [explanations[e.id] for e in entries if e.id in explanations] if explain else []
     return Standing(
         cycle=cycle,
         cycle_start=start,
         cycle_end=end,
         as_of=as_of,
         categories=results,
-        explanations=ordered,
+        explanations=summary.explanations,
         total=total,
         years=years,
         compliant=compliant,
@@ -449,9 +687,9 @@ def _allocate(items, value, reasons, rule, counted, explanations) -> None:
         else:
             take = share
         if take < share and rule.cap_per_cycle is not None and share > 0:
-            notes.append(_("The category's cap of %(cap)s credits is reached.") % {"cap": rule.cap_per_cycle})
+            notes.append(msg(M_CAP_REACHED, cap=rule.cap_per_cycle))
         if rule.weight != 1:
-            notes.append(_("Counts at %(pct)s%%.") % {"pct": plain(q2(rule.weight * 100))})
+            notes.append(msg(M_ENTRY_WEIGHT, pct=plain(q2(rule.weight * 100))))
         remaining -= take
         if take == e.amount:
             status = "full"
@@ -460,7 +698,7 @@ def _allocate(items, value, reasons, rule, counted, explanations) -> None:
         else:
             status = "partial"
         if not notes:
-            notes.append(_("Counts toward %(category)s.") % {"category": rule.label})
+            notes.append(msg(M_COUNTS_TOWARD, category=("cat", rule.code)))
         explanations[e.id] = Explanation(e, take, status, notes, rule.code)
 
 

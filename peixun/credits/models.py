@@ -187,6 +187,29 @@ class CycleTotal(models.Model):
         ]
 
 
+class TeacherStanding(models.Model):
+    """One teacher's standing in one cycle before the date it is read on (``engine.Summary``:
+    counted per category, pace, school years, every entry with its explanation), under the
+    policy ``policy`` / ``policy_version``. Recomputed by the engine in the transaction of every
+    posting and reversal, and for everyone when a policy is activated (a background job); the
+    teacher's page then reads one row and adds the date-dependent rest (``engine.finish``). A
+    missing row or one of another policy or probation status is never used: the page computes
+    from the ledger instead. The ledger stays the source of truth (``standings_rebuild``)."""
+
+    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="+")
+    cycle_start = models.PositiveSmallIntegerField()
+    cycle_length = models.PositiveSmallIntegerField()
+    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    policy_version = models.PositiveIntegerField(default=0)
+    probation = models.BooleanField(default=False)
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["teacher", "cycle_start", "cycle_length"], name="teacherstanding_key")
+        ]
+
+
 class Adjustment(models.Model):
     """A logged manual adjustment by an authorised officer (the only hand-typed credit number)."""
 

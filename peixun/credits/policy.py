@@ -181,8 +181,10 @@ def level_label(code: str) -> str:
 
 
 def category_label(code: str) -> str:
-    labels = dict(CreditCategory.choices)
-    return str(labels.get(code, code))
+    try:
+        return str(CreditCategory(code).label)
+    except ValueError:
+        return code
 
 
 @dataclass(frozen=True)

@@ -149,10 +149,17 @@ def region_report(*, actor: Actor, rules: Rules, by: str = "") -> dict:
     }
 
 
-def whatif(*, actor: Actor, draft: Rules, active: Rules) -> dict:
-    """How many teachers per region are compliant / at risk under the draft versus the active policy."""
+def whatif(*, actor: Actor, draft: Rules, active: Rules, progress=None) -> dict:
+    """How many teachers per region are compliant / at risk under the draft versus the active policy.
+
+    Province-wide this reads every teacher twice, so the pages run it as a background job
+    (``tasks.run_whatif``) and show its stored result (``whatif_json``)."""
     before = region_report(actor=actor, rules=active, by="county")
+    if progress is not None:
+        progress(1)
     after = region_report(actor=actor, rules=draft, by="county")
+    if progress is not None:
+        progress(2)
     rows = []
     totals = defaultdict(int)
     for b, a in zip(before["rows"], after["rows"]):
@@ -161,3 +168,22 @@ def whatif(*, actor: Actor, draft: Rules, active: Rules) -> dict:
             totals[f"before_{k}"] += b[k]
             totals[f"after_{k}"] += a[k]
     return {"rows": rows, "totals": dict(totals), "draft_cycle": after["cycle"], "active_cycle": before["cycle"]}
+
+
+def whatif_json(comparison: dict) -> dict:
+    """The comparison as the job stores it (plain numbers and names) and the pages and API show it."""
+    keys = ("teachers", "compliant", "on_track", "at_risk")
+    return {
+        "rows": [
+            {
+                "name": r["name"],
+                "teachers": r["teachers"],
+                "before": {k: r["before"][k] for k in keys},
+                "after": {k: r["after"][k] for k in keys},
+            }
+            for r in comparison["rows"]
+        ],
+        "totals": dict(comparison["totals"]),
+        "draft_cycle": comparison["draft_cycle"],
+        "active_cycle": comparison["active_cycle"],
+    }

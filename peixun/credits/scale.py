@@ -3,7 +3,8 @@
 ``seed_scale(ctx)`` is called by ``manage.py seed_scale`` after the roster's scale step. It
 needs only the teachers in the database (``ctx.data["teacher_ids"]`` if given, else every
 teacher) and ``ctx.rng`` / ``ctx.today``. On PostgreSQL rows go in with COPY; the per-teacher
-totals are then built from the ledger in one INSERT … SELECT … GROUP BY.
+totals are then built from the ledger in one INSERT … SELECT … GROUP BY, and the stored
+standings (``TeacherStanding``) by the engine over the ledger in chunks, written with COPY.
 """
 
 from __future__ import annotations
@@ -120,9 +121,11 @@ def totals_from_ledger() -> None:
             FROM {ledger} GROUP BY teacher_id, cycle, school_year, category, level, source_type"""
         )
     from . import selectors
-    from .services import cycle_totals_rebuild
+    from .services import cycle_totals_rebuild, standings_rebuild
 
-    cycle_totals_rebuild(selectors.active_rules())
+    rules = selectors.active_rules()
+    cycle_totals_rebuild(rules)
+    standings_rebuild(rules)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {totals}")

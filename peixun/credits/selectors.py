@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +21,7 @@ from peixun.roster.models import Teacher
 from peixun.roster.selectors import active_exemption_teacher_ids
 
 from . import engine
-from .models import CreditTotal, DegreeOffset, FloorProgramme, LedgerEntry, Policy
+from .models import CreditTotal, DegreeOffset, FloorProgramme, LedgerEntry, Policy, TeacherStanding
 from .policy import Rules, preset_data
 
 _RULES_CACHE: dict[tuple, Rules] = {}
@@ -97,7 +100,10 @@ def teacher_standing(
 ) -> tuple[engine.Standing, list[engine.Entry]]:
     """One teacher's standing with explanations, and the ledger entries of the cycle behind it.
 
-    One query reads the scope check, the exemption and the cycle's ledger rows together.
+    One statement reads the scope check, the exemption and the stored standing row
+    (``TeacherStanding``: the engine's summary, kept in step with the ledger); the engine
+    then adds what depends on the date (``engine.finish``), explanations included. Without a current row (none yet,
+    another policy, probation changed) the standing is computed from the cycle's ledger rows.
     ``upcoming`` is an optional iterable of (date, project) for confirmed classes not yet
     credited; the enrollment app supplies it (see ``upcoming_classes``).
     """
@@ -105,37 +111,110 @@ def teacher_standing(
     rules = rules or active_rules()
     as_of = as_of or timezone.localdate()
     cycle = rules.cycle_of(as_of) if cycle is None else cycle
-    start, end = rules.cycle_bounds(cycle)
-    rows = list(
-        visible(actor, Teacher.objects.filter(pk=teacher.pk))
-        .annotate(
-            exempt=Exists(active_exemption_teacher_ids(as_of).filter(teacher_id=OuterRef("pk"))),
-            le=FilteredRelation(
-                "ledger_entries", condition=Q(ledger_entries__earned_on__gte=start, ledger_entries__earned_on__lte=end)
-            ),
-        )
-        .values_list("exempt", *(f"le__{f}" for f in ENTRY_FIELDS))
-        .order_by("le__earned_on", "le__id")
-    )
-    if not rows:
+    row = _standing_row(actor, teacher.pk, rules, cycle, as_of)
+    if row is None:
         raise NotFound(_("The object does not exist or is outside your scope."))
-    entries = [engine.Entry(*values) for _exempt, *values in rows if values[0] is not None]
-    result = engine.standing(
-        rules,
-        entries,
-        cycle=cycle,
-        as_of=as_of,
-        upcoming=engine.upcoming_from_projects(rules, upcoming),
-        exempt=bool(rows[0][0]),
-        probation=in_probation_cycle(teacher, rules, cycle),
+    exempt, policy_id, version, stored_probation, data = row
+    probation = in_probation_cycle(teacher, rules, cycle)
+    if isinstance(data, str):
+        data = json.loads(data)  # SQLite returns the JSON text
+    current = (
+        data is not None
+        and data.get("v") == engine.Summary.VERSION
+        and (policy_id, version) == (rules.policy_id, rules.version)
+        and bool(stored_probation) == probation
     )
-    return result, entries
+    if current:
+        summary = engine.Summary.from_json(rules, data)
+    else:
+        entries = [engine.Entry(*values) for values in _entry_rows(teacher.pk, rules, cycle)]
+        summary = engine.summarize(rules, entries, cycle=cycle, probation=probation)
+    result = engine.finish(
+        rules, summary, as_of=as_of, upcoming=engine.upcoming_from_projects(rules, upcoming), exempt=bool(exempt)
+    )
+    return result, summary.entries
+
+
+def _entry_rows(teacher_id: int, rules: Rules, cycle: int):
+    start, end = rules.cycle_bounds(cycle)
+    return LedgerEntry.objects.filter(teacher_id=teacher_id, earned_on__gte=start, earned_on__lte=end).values_list(
+        *ENTRY_FIELDS
+    )
+
+
+# Compiled SQL of the actor's teacher scope and of "exempt on a day": a pure function of the
+# key, kept so that a teacher's page does not rebuild the same ORM queries on every read.
+_SQL_CACHE: dict[tuple, tuple[str, tuple] | None] = {}
+
+
+def _compiled(key: tuple, build) -> tuple[str, tuple] | None:
+    if key not in _SQL_CACHE:
+        if len(_SQL_CACHE) > 512:
+            _SQL_CACHE.clear()
+        qs = build()
+        try:
+            _SQL_CACHE[key] = None if qs is None else qs.query.sql_with_params()
+        except EmptyResultSet:
+            _SQL_CACHE[key] = ("SELECT NULL WHERE 1 = 0", ())
+    return _SQL_CACHE[key]
+
+
+def _scope_sql(actor: Actor) -> tuple[str, tuple] | None:
+    """SQL of the ids of teachers the actor may see, or None when the actor sees every teacher."""
+    key = (
+        "scope",
+        actor.role,
+        actor.region.path if actor.region is not None else None,
+        actor.school.pk if actor.school is not None else None,
+        actor.institution.pk if actor.institution is not None else None,
+        actor.teacher_id,
+    )
+
+    def build():
+        qs = visible(actor, Teacher.objects.all())
+        return qs.values("pk") if qs.query.where or qs.query.is_empty() else None
+
+    return _compiled(key, build)
+
+
+def _standing_row(actor: Actor, teacher_id: int, rules: Rules, cycle: int, as_of: date):
+    """(exempt, policy id, policy version, probation, summary data) of the teacher's stored
+    standing in ``cycle``; the last four None without a row; None outside the actor's scope.
+
+    The usual case is one small statement on the stored row; without a row (or outside the
+    scope) a second one tells the two apart.
+    """
+    exempt_sql, exempt_params = _compiled(("exempt", as_of), lambda: active_exemption_teacher_ids(as_of).order_by())
+    scope = _scope_sql(actor)
+    scope_sql, scope_params = scope or ("", ())
+    exempt = f"EXISTS (SELECT 1 FROM ({exempt_sql}) x WHERE x.teacher_id = %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {exempt}, s.policy_id, s.policy_version, s.probation, s.data"
+            f" FROM {TeacherStanding._meta.db_table} s"
+            " WHERE s.teacher_id = %s AND s.cycle_start = %s AND s.cycle_length = %s"
+            + (f" AND s.teacher_id IN ({scope_sql})" if scope else ""),
+            [*exempt_params, teacher_id, teacher_id, cycle, rules.length, *scope_params],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                f"SELECT {exempt}, NULL, NULL, NULL, NULL FROM {Teacher._meta.db_table} t WHERE t.id = %s"
+                + (f" AND t.id IN ({scope_sql})" if scope else ""),
+                [*exempt_params, teacher_id, teacher_id, *scope_params],
+            )
+            row = cursor.fetchone()
+    return row
 
 
 def in_probation_cycle(teacher: Teacher, rules: Rules, cycle: int) -> bool:
     """Does the new-teacher probation requirement apply to this teacher in this cycle?"""
+    return probation_applies(teacher.probation_end, rules, cycle)
+
+
+def probation_applies(probation_end: date | None, rules: Rules, cycle: int) -> bool:
     start, _end = rules.cycle_bounds(cycle)
-    return bool(teacher.probation_end and teacher.probation_end >= start)
+    return bool(probation_end and probation_end >= start)
 
 
 def upcoming_classes(teacher: Teacher) -> list[tuple[date, Any]]:
@@ -266,3 +345,21 @@ def source_used(teacher_id: int, rules: Rules, source_type: str, cycle: int, sch
     if school_year is not None:
         qs = qs.filter(school_year=school_year)
     return sum((row for row in qs.values_list("amount", flat=True)), Decimal("0"))
+
+
+def whatif_job(*, actor: Actor, policy: Policy):
+    """The actor's latest what-if job for ``policy`` (running or done), or None."""
+    from peixun.core.models import Job
+
+    from .tasks import WHATIF_JOB
+
+    require(actor, "credits.policy.manage")
+    return Job.objects.filter(owner=actor.user, kind=WHATIF_JOB, params__policy_id=policy.pk).order_by("-pk").first()
+
+
+def whatif_outdated(job, policy: Policy) -> bool:
+    """Was the draft edited, or another policy activated, since the comparison was started?"""
+    active = active_policy()
+    return job.params.get("policy_updated") != policy.updated_at.isoformat() or job.params.get("active_id") != (
+        active.pk if active is not None else None
+    )

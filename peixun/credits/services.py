@@ -8,22 +8,26 @@ never posts twice and a second reversal reverses nothing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peixun.core.audit import audit_record, snapshot
 from peixun.core.errors import Conflict, InvalidInput
+from peixun.core.models import Job
 from peixun.core.scopes import Actor, require
+from peixun.core.services import job_create
 from peixun.orgs.models import Region
 from peixun.roster.models import Teacher
 
-from . import selectors
+from . import engine, selectors
 from .models import (
     Adjustment,
     CreditTotal,
@@ -35,6 +39,7 @@ from .models import (
     Policy,
     ReviewStatus,
     SourceType,
+    TeacherStanding,
 )
 from .policy import PRESETS, Rules, preset_data
 
@@ -42,7 +47,7 @@ from .policy import PRESETS, Rules, preset_data
 
 
 def _bump_total(entry: LedgerEntry, rules: Rules) -> None:
-    """Keep both summaries in step with the ledger, in the posting's transaction."""
+    """Keep the summaries and the teacher's stored standing in step with the ledger, in the posting's transaction."""
     _bump(
         CycleTotal,
         {
@@ -63,6 +68,117 @@ def _bump_total(entry: LedgerEntry, rules: Rules) -> None:
         "source_type": entry.source_type,
     }
     _bump(CreditTotal, key, entry.amount)
+    standing_refresh(entry.teacher_id, rules, rules.cycle_of(entry.earned_on))
+
+
+def standing_refresh(teacher_id: int, rules: Rules, cycle: int) -> TeacherStanding:
+    """Recompute one teacher's stored standing in ``cycle`` from the ledger with the engine.
+
+    The teacher row is locked first (FOR NO KEY UPDATE: ledger inserts still reference it),
+    so concurrent postings for one teacher recompute in turn and the later one reads the
+    earlier one's entries.
+    """
+    probation_end = (
+        Teacher.objects.select_for_update(no_key=True)
+        .filter(pk=teacher_id)
+        .values_list("probation_end", flat=True)
+        .get()
+    )
+    probation = selectors.probation_applies(probation_end, rules, cycle)
+    entries = [engine.Entry(*values) for values in selectors._entry_rows(teacher_id, rules, cycle)]
+    summary = engine.summarize(rules, entries, cycle=cycle, probation=probation)
+    row, _created = TeacherStanding.objects.update_or_create(
+        teacher_id=teacher_id,
+        cycle_start=cycle,
+        cycle_length=rules.length,
+        defaults={
+            "policy_id": rules.policy_id,
+            "policy_version": rules.version,
+            "probation": probation,
+            "data": summary.to_json(),
+        },
+    )
+    return row
+
+
+def standings_rebuild(
+    rules: Rules, *, teacher_ids: Iterable[int] | None = None, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Recompute the stored standings of every teacher (or of ``teacher_ids``) from the ledger
+    under ``rules``: the engine per teacher and cycle, a few thousand teachers at a time; rows
+    go in with COPY on PostgreSQL. Returns the number of rows.
+
+    Each chunk is its own transaction (rows name the policy they were computed under, so a page
+    meanwhile uses the new rows and computes the others from the ledger) and locks its teachers
+    the way a posting locks its teacher, so a posting meanwhile is not lost. ``progress(done,
+    total)`` is called after each chunk (the activation job shows it).
+    """
+    whole = teacher_ids is None
+    ids = list(Teacher.objects.order_by("pk").values_list("pk", flat=True)) if whole else sorted(set(teacher_ids))
+    count = 0
+    for i in range(0, len(ids), STANDINGS_CHUNK):
+        part = ids[i : i + STANDINGS_CHUNK]
+        # A chunk of all teachers is an id range (index range scans); otherwise a list.
+        match = {"pk__gte": part[0], "pk__lte": part[-1]} if whole else {"pk__in": part}
+        of_teachers = {"teacher_id__gte": part[0], "teacher_id__lte": part[-1]} if whole else {"teacher_id__in": part}
+        with transaction.atomic():
+            list(Teacher.objects.select_for_update(no_key=True).filter(**match).order_by("pk").values_list("pk"))
+            stale = TeacherStanding.objects.filter(**of_teachers)
+            stale._raw_delete(stale.db)  # derived rows only; nothing refers to them
+            rows = _standing_rows(rules, LedgerEntry.objects.filter(**of_teachers))
+            if connection.vendor == "postgresql":
+                columns = "teacher_id, cycle_start, cycle_length, policy_id, policy_version, probation, data"
+                table = TeacherStanding._meta.db_table
+                with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(
+                            (r.teacher_id, r.cycle_start, r.cycle_length, r.policy_id, r.policy_version, r.probation)
+                            + (_dumps(r.data),)
+                        )
+            else:
+                TeacherStanding.objects.bulk_create(rows, batch_size=2000)
+        count += len(rows)
+        if progress is not None:
+            progress(min(i + STANDINGS_CHUNK, len(ids)), len(ids))
+    if whole and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {TeacherStanding._meta.db_table}")
+    return count
+
+
+STANDINGS_CHUNK = 5000
+
+
+def _standing_rows(rules: Rules, ledger) -> list[TeacherStanding]:
+    """The stored standings of the teachers of these ledger rows, every cycle they have entries in."""
+    by_key: dict[tuple[int, int], list[engine.Entry]] = defaultdict(list)
+    probation_ends = {}
+    for teacher_id, probation_end, *values in ledger.order_by().values_list(
+        "teacher_id", "teacher__probation_end", *selectors.ENTRY_FIELDS
+    ):
+        entry = engine.Entry(*values)
+        by_key[(teacher_id, rules.cycle_of(entry.earned_on))].append(entry)
+        probation_ends[teacher_id] = probation_end
+    rows = []
+    for (teacher_id, cycle), entries in sorted(by_key.items()):
+        probation = selectors.probation_applies(probation_ends[teacher_id], rules, cycle)
+        summary = engine.summarize(rules, entries, cycle=cycle, probation=probation)
+        rows.append(
+            TeacherStanding(
+                teacher_id=teacher_id,
+                cycle_start=cycle,
+                cycle_length=rules.length,
+                policy_id=rules.policy_id,
+                policy_version=rules.version,
+                probation=probation,
+                data=summary.to_json(),
+            )
+        )
+    return rows
+
+
+def _dumps(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _bump(model, key: dict, amount: Decimal) -> None:
@@ -286,7 +402,9 @@ def credit_totals_rebuild(teacher_ids: Iterable[int] | None = None) -> int:
             for r in rows.order_by()
         ]
         CreditTotal.objects.bulk_create(objs, batch_size=5000)
-        cycle_totals_rebuild(selectors.active_rules(), teacher_ids=ids if teacher_ids is not None else None)
+        rules = selectors.active_rules()
+        cycle_totals_rebuild(rules, teacher_ids=ids if teacher_ids is not None else None)
+        standings_rebuild(rules, teacher_ids=ids if teacher_ids is not None else None)
         return len(objs)
 
 
@@ -458,15 +576,61 @@ def policy_activate(*, actor: Actor | None, policy: Policy) -> Policy:
     policy.activated_at = timezone.now()
     policy.activated_by = actor.user if actor is not None else None
     policy.save()
+    job = _recompute_standings(actor, policy, new_rules)
     audit_record(
         actor,
         "credits.policy.activate",
         policy,
         summary=str(policy),
         before={"active": previous.pk if previous else None, "version": previous.version if previous else None},
-        after={"active": policy.pk, "version": policy.version},
+        after={"active": policy.pk, "version": policy.version, "job": job.pk if job else None},
     )
     return policy
+
+
+def _recompute_standings(actor: Actor | None, policy: Policy, rules: Rules) -> Job | None:
+    """Stored standings under the new policy: a background job for an officer (province-wide it
+    takes minutes; pages compute from the ledger until a teacher's row is redone), at once for
+    setup commands (no actor)."""
+    from .tasks import STANDINGS_JOB, run_standings_rebuild
+
+    if actor is None:
+        standings_rebuild(rules)
+        return None
+    job = job_create(
+        owner=actor.user,
+        kind=STANDINGS_JOB,
+        title=_("Recompute standings under %(policy)s") % {"policy": policy},
+        params={"policy_id": policy.pk},
+        total=Teacher.objects.count(),
+    )
+    transaction.on_commit(lambda: run_standings_rebuild.enqueue(job_id=job.pk))
+    return job
+
+
+@transaction.atomic
+def whatif_start(*, actor: Actor, policy: Policy) -> Job:
+    """Start comparing ``policy`` with the active one on the real data (a background job; the
+    what-if page shows its progress, then its result)."""
+    from .tasks import WHATIF_JOB, run_whatif
+
+    require(actor, "credits.policy.manage")
+    active = selectors.active_policy()
+    job = job_create(
+        owner=actor.user,
+        kind=WHATIF_JOB,
+        title=_("What-if: %(policy)s against the active policy") % {"policy": policy},
+        params={
+            "grant_id": actor.grant.pk,
+            "policy_id": policy.pk,
+            "policy_updated": policy.updated_at.isoformat(),
+            "active_id": active.pk if active is not None else None,
+        },
+        total=2,
+    )
+    audit_record(actor, "credits.policy.whatif", policy, summary=str(policy), after={"job": job.pk})
+    transaction.on_commit(lambda: run_whatif.enqueue(job_id=job.pk))
+    return job
 
 
 # --- degree offsets ---------------------------------------------------------------------------

@@ -216,7 +216,13 @@ def policy_activate(request, pk):
     policy = selectors.policy_get(actor=request.actor, policy_id=pk)
     try:
         services.policy_activate(actor=request.actor, policy=policy)
-        messages.success(request, _("The policy is active. Standings are recomputed from the unchanged ledger."))
+        messages.success(
+            request,
+            _(
+                "The policy is active. Standings are recomputed from the unchanged ledger in the background "
+                "(see Background jobs); until then each page computes them directly."
+            ),
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("credits:policy_detail", pk=pk)
@@ -224,10 +230,25 @@ def policy_activate(request, pk):
 
 @roles_required(Role.PROVINCE)
 def policy_whatif(request, pk):
+    """The comparison runs as a background job (POST starts it); the page shows its progress, then its result."""
     actor = request.actor
     policy = selectors.policy_get(actor=actor, policy_id=pk)
-    comparison = reports.whatif(actor=actor, draft=selectors.rules_for(policy), active=selectors.active_rules())
-    return render(request, "credits/policy_whatif.html", {"policy": policy, "comparison": comparison})
+    if request.method == "POST":
+        try:
+            services.whatif_start(actor=actor, policy=policy)
+            messages.success(request, _("The comparison is running in the background; its result appears here."))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("credits:policy_whatif", pk=pk)
+    job = selectors.whatif_job(actor=actor, policy=policy)
+    done = job is not None and job.status == job.Status.SUCCEEDED
+    context = {
+        "policy": policy,
+        "job": job,
+        "comparison": job.result.get("comparison") if done else None,
+        "outdated": done and selectors.whatif_outdated(job, policy),
+    }
+    return render(request, "credits/policy_whatif.html", context)
 
 
 # --- degree offsets ---------------------------------------------------------------------

@@ -31,6 +31,10 @@ def test_province_compares_a_draft_policy(demo, live_server, page):
     page.goto(f"{live_server.url}/credits/policies/")
     page.click("text=学分制改革征求意见稿（预设方案B）")
     page.click("text=基于真实数据的假设分析")
+    page.click("[data-testid=whatif-run]")  # a background job: progress first, the result when done
+    page.wait_for_selector("[id^=job-]")
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+    page.reload()
     table = page.locator("[data-testid=whatif]").inner_text()
     assert "上城区" in table
     screenshot(page, "credits-whatif")

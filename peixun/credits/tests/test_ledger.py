@@ -11,7 +11,7 @@ from peixun.core.errors import Conflict, InvalidInput, PermissionDenied
 from peixun.core.models import AuditLog
 from peixun.core.roles import Role
 from peixun.credits import selectors, services
-from peixun.credits.models import CreditTotal, LedgerEntry, LedgerImmutable
+from peixun.credits.models import CreditTotal, LedgerEntry, LedgerImmutable, TeacherStanding
 from tests.factories import ProjectFactory, TeacherFactory, credit_policy, make_actor, post_credit
 
 pytestmark = pytest.mark.django_db
@@ -222,3 +222,80 @@ def test_policy_activation_is_audited_and_single(province):
     assert a.status == "retired" and b.status == "active"
     assert selectors.active_policy() == b
     assert AuditLog.objects.filter(action="credits.policy.activate").count() == 2
+
+
+def _page(teacher, **kwargs):
+    actor = make_actor(Role.COUNTY, region=teacher.school.county)
+    standing, entries = selectors.teacher_standing(actor=actor, teacher=teacher, **kwargs)
+    return (
+        [(c.code, c.earned, c.counted, c.missing, c.projected, [str(n) for n in c.notes]) for c in standing.categories],
+        [(x.entry.id, x.counted, x.status, [str(r) for r in x.reasons]) for x in standing.explanations],
+        standing.compliant,
+        [e.id for e in entries],
+    )
+
+
+def _from_ledger(teacher, rules):
+    """The same page computed from the ledger rows alone (no stored standing)."""
+    TeacherStanding.objects.filter(teacher=teacher).delete()
+    return _page(teacher, rules=rules)
+
+
+def test_stored_standing_follows_every_posting_and_reversal(policy, school, reviewer, django_assert_num_queries):
+
+    teacher = TeacherFactory(school=school)
+    rules = selectors.active_rules()
+    post_credit(teacher, "4", source_id=1)
+    post_credit(teacher, "2", source_id=2, category="zizhu", source_type="schoolbased", earned_on=date(2025, 3, 1))
+    row = TeacherStanding.objects.get(teacher=teacher)
+    assert (row.cycle_start, row.cycle_length, row.policy_id, row.policy_version) == (
+        2023,
+        5,
+        policy.pk,
+        policy.version,
+    )
+    assert [e[0] for e in row.data["entries"]] == list(
+        LedgerEntry.objects.filter(teacher=teacher).order_by("earned_on", "id").values_list("id", flat=True)
+    )
+    services.ledger_reverse_source(actor=reviewer, source_type="result", source_id=1, reason="取消审核")
+    post_credit(teacher, "3", source_id=1, level="provincial")  # 审核 again: the next generation
+    actor = make_actor(Role.COUNTY, region=teacher.school.county)
+    with django_assert_num_queries(1):  # scope, exemption and the stored row in one statement
+        selectors.teacher_standing(actor=actor, teacher=teacher, rules=rules)
+    page = _page(teacher, rules=rules)
+    assert len(page[3]) == 4 and page[0][0][2] == Decimal("3.00")
+    assert page == _from_ledger(teacher, rules)
+
+
+def test_stored_standing_of_another_policy_or_probation_is_not_used(policy, province, school):
+
+    teacher = TeacherFactory(school=school)
+    post_credit(teacher, "4")
+    TeacherStanding.objects.filter(teacher=teacher).update(policy_version=policy.version + 1)
+    rules = selectors.active_rules()
+    page = _page(teacher, rules=rules)
+    assert page[0][0][2] == Decimal("4.00")
+    TeacherStanding.objects.filter(teacher=teacher).update(policy_version=policy.version, data={"v": 0})
+    assert _page(teacher, rules=rules) == page
+    # Probation changed after the row was written: the page computes from the ledger.
+    services.standings_rebuild(rules)
+    teacher.probation_end = date(2024, 8, 31)
+    teacher.save()
+    assert TeacherStanding.objects.get(teacher=teacher).probation is False
+    assert _page(teacher, rules=rules) == _from_ledger(teacher, rules)
+
+
+def test_standings_rebuild_matches_incremental(policy, school, other_school, reviewer):
+
+    teachers = [TeacherFactory(school=school), TeacherFactory(school=other_school)]
+    for i, teacher in enumerate(teachers):
+        post_credit(teacher, "4", source_id=10 + i)
+        post_credit(teacher, "1.5", source_id=20 + i, category="zizhu", source_type="schoolbased")
+        post_credit(teacher, "2", source_id=30 + i, earned_on=date(2022, 3, 1))  # the previous cycle
+    services.ledger_reverse_source(actor=reviewer, source_type="result", source_id=10, reason="x")
+    before = {(r.teacher_id, r.cycle_start): r.data for r in TeacherStanding.objects.all()}
+    assert len(before) == 4
+    assert services.standings_rebuild(selectors.active_rules()) == 4
+    assert {(r.teacher_id, r.cycle_start): r.data for r in TeacherStanding.objects.all()} == before
+    assert services.standings_rebuild(selectors.active_rules(), teacher_ids=[teachers[0].pk]) == 2
+    assert {(r.teacher_id, r.cycle_start): r.data for r in TeacherStanding.objects.all()} == before
