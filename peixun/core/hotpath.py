@@ -99,19 +99,23 @@ class Prepared:
 
 
 class Bound:
-    """One statement ready to run: a ``Prepared`` read with its values (or ``next_id``), and what to make
-    of its rows (``then``)."""
+    """One statement ready to run: a ``Prepared`` read with its values, or a raw statement (``raw``), and
+    what to make of its rows (``then``)."""
 
     def __init__(self, prepared: Prepared | None, values: dict, then: Callable[[Any], Any] | None = None, sql=None):
         self.prepared = prepared
         self.values = values
         self._then = then
-        self._sql = sql  # (sql, params, make) for a statement that is not a model read
+        self._sql = sql  # (sql, params, postgres_only) of a raw statement
 
     def then(self, function: Callable[[Any], Any]) -> Bound:
         """The same statement; its result is ``function(result)``."""
         previous = self._then
         return Bound(self.prepared, self.values, (lambda r: function(previous(r))) if previous else function, self._sql)
+
+    @property
+    def postgres_only(self) -> bool:
+        return self._sql is not None and self._sql[2]
 
     def statement(self, alias: str) -> tuple[str, list]:
         if self.prepared is None:
@@ -124,7 +128,7 @@ class Bound:
 
     def result(self, alias: str, rows: list) -> Any:
         if self.prepared is None:
-            made = self._sql[2](rows)
+            made = rows
         else:
             queryset, compiled, _sql, _params, _slots = self.prepared.compiled(alias)
             compiler = copy.copy(compiled)
@@ -139,29 +143,29 @@ class Bound:
         return run_together(self, using=using)[0]
 
 
+def raw(sql: str, params: list, *, postgres_only: bool = False) -> Bound:
+    """A statement of hand-written SQL that returns rows (``RETURNING`` for a write); its result is the rows.
+    ``postgres_only``: skipped elsewhere (its result is None)."""
+    return Bound(None, {}, sql=(sql, params, postgres_only))
+
+
 def next_id(model: type[Model]) -> Bound:
     """Reserve the next id of ``model``'s table from its sequence (PostgreSQL), so that rows referring to
     a new row can be built before it is inserted; None elsewhere (no query: insert, then use its id)."""
-    table, column = model._meta.db_table, model._meta.pk.column
-    return Bound(
-        None,
-        {},
-        sql=("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, column], lambda rows: rows[0][0]),
-    )
+    sql = "SELECT nextval(pg_get_serial_sequence(%s, %s))"
+    return raw(sql, [model._meta.db_table, model._meta.pk.column], postgres_only=True).then(lambda rows: rows[0][0])
 
 
 def run_together(*statements: Bound, using: str = "default") -> list:
     """Run ``statements`` in order — on PostgreSQL in one round trip — and return each one's result."""
     connection = connections[using]
-    postgres = connection.vendor == "postgresql"
-    if not postgres:
-        statements_here = [s for s in statements if s.prepared is not None]
-        results = {}
+    if connection.vendor != "postgresql":
+        results: dict[int, Any] = {}
         with connection.cursor() as cursor:
-            for s in statements_here:
-                sql, params = s.statement(using)
-                cursor.execute(sql, params)
-                results[id(s)] = s.result(using, cursor.fetchall())
+            for s in statements:
+                if not s.postgres_only:
+                    cursor.execute(*s.statement(using))
+                    results[id(s)] = s.result(using, cursor.fetchall())
         return [results.get(id(s)) for s in statements]
     sqls, params = [], []
     for s in statements:

@@ -9,16 +9,19 @@ from django.db import connection
 from django.db.models import F
 
 from peixun.catalog.models import ProjectClass
+from peixun.core.hotpath import Bound, raw
 
 
 def take_seat(project_class_id: int) -> bool:
     """Take one seat if one is left; False when the class is full (nothing changed)."""
-    return (
-        ProjectClass.objects.filter(pk=project_class_id, seats_taken__lt=F("capacity")).update(
-            seats_taken=F("seats_taken") + 1
-        )
-        == 1
-    )
+    return take_seat_statement(project_class_id).run()
+
+
+def take_seat_statement(project_class_id: int) -> Bound:
+    """``take_seat`` as a statement to run together with others (its result: whether a seat was taken)."""
+    table = ProjectClass._meta.db_table
+    sql = f"UPDATE {table} SET seats_taken = seats_taken + 1 WHERE id = %s AND seats_taken < capacity RETURNING id"
+    return raw(sql, [project_class_id]).then(bool)
 
 
 def hold_for_waitlist(project_class_id: int) -> bool:

@@ -83,14 +83,16 @@ def enrollment_select(
 
 @transaction.atomic
 def _select(actor: Actor, class_id: int, request_key: str, now: datetime | None) -> Enrollment:
-    # Round trips on PostgreSQL: the reads (the teacher row lock first, then the class with its term's
-    # windows, the teacher's places with the idempotency key, the new enrollment's id) in one, the seat
-    # UPDATE, the inserts (enrollment, event, audit record, notification) in one, and the commit.
-    teacher, project_class, places, new_id = run_together(
+    # Round trips on PostgreSQL: one for the reads and the seat (the teacher row lock first, then the
+    # class with its term's windows, the teacher's places with the idempotency key, the new enrollment's
+    # id, and the seat UPDATE — taken before the checks: any refusal below rolls it back with the rest),
+    # one for the inserts (enrollment, event, audit record, notification), and the commit.
+    teacher, project_class, places, new_id, seat_taken = run_together(
         locked_teacher(actor_teacher_id(actor)),
         selection_class(class_id),
         teacher_places(actor.teacher_id, request_key=request_key),
         next_id(Enrollment),
+        seats.take_seat_statement(class_id),
     )
     if teacher is None:
         raise NotFound(_("The object does not exist or is outside your scope."))
@@ -98,6 +100,8 @@ def _select(actor: Actor, class_id: int, request_key: str, now: datetime | None)
         (e for e in places if e.project_class_id == class_id and e.state in Enrollment.ACTIVE), None
     )
     if done is not None:
+        if seat_taken:
+            transaction.set_rollback(True)  # the seat goes back: nothing is written
         done.teacher = teacher
         return done
     if project_class is None:
@@ -110,7 +114,7 @@ def _select(actor: Actor, class_id: int, request_key: str, now: datetime | None)
             code="fair_mode",
         )
     check_eligibility(teacher=teacher, project_class=project_class, round=round_, now=now, places=places)
-    if seats.take_seat(project_class.pk):
+    if seat_taken:
         state = S.SELECTED
     elif not project_class.waitlist_enabled:
         raise ClassFull(
