@@ -557,8 +557,9 @@ class Sheet:
         self.closers.clear()
 
 
-def detect_encoding(path) -> str:
-    """'utf-8-sig', 'utf-16' or 'gb18030', checked over the whole file without holding it."""
+def detect_encoding(path, *, head_only: bool = False) -> str:
+    """'utf-8-sig', 'utf-16' or 'gb18030', checked over the whole file without holding it (or
+    over its first MiB only, enough to read the header)."""
     with open(path, "rb") as fh:
         head = fh.read(4)
         if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -569,7 +570,10 @@ def detect_encoding(path) -> str:
             try:
                 while chunk := fh.read(1 << 20):
                     decoder.decode(chunk)
-                decoder.decode(b"", final=True)
+                    if head_only:
+                        break
+                else:
+                    decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 continue
             return encoding
@@ -617,8 +621,8 @@ def _non_blank(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, 
             yield line, values
 
 
-def read_csv(path) -> Sheet:
-    encoding = detect_encoding(path)
+def read_csv(path, *, header_only: bool = False) -> Sheet:
+    encoding = detect_encoding(path, head_only=header_only)
     fh = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by Sheet.close / the generator
     try:
         sample = fh.readline()
@@ -641,7 +645,7 @@ def read_csv(path) -> Sheet:
         header_line=header_line,
         rows=rows(),
         encoding=encoding,
-        estimated_rows=max(_count_lines(path) - header_line, 0),
+        estimated_rows=0 if header_only else max(_count_lines(path) - header_line, 0),
         closers=[fh.close],
         path=str(path),
         delimiter=delimiter,
@@ -738,12 +742,14 @@ def read_xlsx(path) -> Sheet:
     )
 
 
-def open_upload(name: str, path) -> Sheet:
+def open_upload(name: str, path, *, header_only: bool = False) -> Sheet:
+    """The upload opened for reading; ``header_only`` when only the header row will be read (the
+    upload's check: a CSV file's encoding is then judged by its start, and its lines not counted)."""
     lower = (name or "").lower()
     if lower.endswith(".xlsx"):
         return read_xlsx(path)
     if lower.endswith((".csv", ".txt")):
-        return read_csv(path)
+        return read_csv(path, header_only=header_only)
     if lower.endswith(".xls"):
         raise FileProblem("不支持旧版 .xls 文件，请在 Excel/WPS 中另存为 .xlsx 或 .csv 后上传")
     raise FileProblem("只支持 .xlsx 或 .csv 文件")

@@ -201,7 +201,7 @@ def roster_import_create(*, actor: Actor, file, filename: str = "") -> RosterImp
     imp.file.save(f"roster{os.path.splitext(lower)[1]}", file, save=False)
     path = imp.file.path
     try:
-        sheet = open_upload(name, path)
+        sheet = open_upload(name, path, header_only=True)
         try:
             problems = sheet.parser.problems()
         finally:
