@@ -655,3 +655,33 @@ def test_csv_is_cut_in_two_only_where_every_line_is_a_record(tmp_path):
     assert second_half(read_csv(path)) is None  # a bare CR ends a line
     path.write_text(header + body, encoding="utf-16")
     assert second_half(read_csv(path)) is None
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_plain_csv_lines_are_read_as_the_csv_module_reads_them(tmp_path, delimiter):
+    """A file without quotes is read by splitting lines: the rows, cells and line numbers are the
+    csv module's (blank lines, delimiter-only lines, short rows, spaces, CRLF and LF)."""
+    import csv as csv_module
+
+    from peixun.roster.importing import _non_blank, _records, read_csv
+
+    lines = [
+        "标题,某县教师名单",
+        "姓名,身份证件号,学校代码,任教学段,任教学科",
+        "张三,990101198503120231,S1,小学,语文",
+        "",
+        ",,,,",
+        "李四 , 990101198503120231 ,S2",
+        "  ",
+        "王五,990101198503120231,S3,小学,语文,多余",
+        "赵六,,,,",
+    ]
+    text = "\r\n".join(lines[:5]) + "\n" + "\n".join(lines[5:]) + "\r\n"
+    path = tmp_path / "plain.csv"
+    path.write_text(text.replace(",", delimiter), encoding="utf-8-sig")
+    sheet = read_csv(path)
+    assert sheet.layout.plain and sheet.header_line == 2
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        expected = [r for r in _non_blank(_records(csv_module.reader(fh, delimiter=delimiter), 1)) if r[0] > 2]
+    assert list(sheet.rows) == expected
+    assert [line for line, _cells in expected] == [3, 6, 8, 9]  # blank and delimiter-only lines skipped
