@@ -17,6 +17,7 @@ from peixun.core.scopes import Actor, get_visible, require, visible
 from peixun.roster.models import Teacher
 from peixun.terms.models import Term, Window, WindowKind
 from peixun.terms.windows import batch_for, current_term, get_window, is_open, window_pause
+from peixun.terms.windows import open_elsewhere as windows_open_elsewhere
 
 from .models import ClassExpansion, Enrollment, EnrollmentEvent
 from .services.eligibility import SELECT_WINDOWS, SELECTABLE_PROJECT_STATUSES
@@ -333,17 +334,8 @@ def stage_windows(term: Term | None, kinds) -> list:
 
 
 def open_elsewhere(term: Term | None, kinds) -> list[tuple[Term, Window]]:
-    """(term, window) for every other term where one of ``kinds`` is open now: the pages link to them."""
-    now = timezone.now()
-    out = []
-    for other in Term.objects.prefetch_related("windows").order_by("-code"):
-        if term is not None and other.pk == term.pk:
-            continue
-        for kind in kinds:
-            window = get_window(other, kind)
-            if window is not None and window.starts_at <= now < window.ends_at:
-                out.append((other, window))
-    return out
+    """Other terms where one of ``kinds`` is open now (the step pages link to them)."""
+    return windows_open_elsewhere(term, kinds)
 
 
 def any_open(term: Term | None, kinds) -> bool:

@@ -238,17 +238,24 @@ def window_page(term: Term, kind: str, role: str) -> str:
     return f"{reverse(name)}?term={term.pk}"
 
 
-def open_in_other_terms(term: Term | None, role: str, now: datetime | None = None) -> list[tuple[Term, WindowState]]:
-    """Windows of ``role`` open now in terms other than ``term`` (e.g. a fair-mode or supplementary term)."""
+def open_elsewhere(term: Term | None, kinds, now: datetime | None = None) -> list[tuple[Term, Window]]:
+    """(term, window) for every term other than ``term`` where a window of ``kinds`` is open now
+    (e.g. a fair-mode or supplementary term): the home page and the step pages link to them."""
     now = now or timezone.now()
     out = []
     for other in Term.objects.prefetch_related("windows").order_by("-code"):
         if term is not None and other.pk == term.pk:
             continue
-        for s in states(other, now):
-            if s.is_open and role in WINDOW_ROLES.get(s.window.kind, ()):
-                out.append((other, s))
+        for window in sorted(other.windows.all(), key=lambda w: (w.starts_at, w.pk)):
+            if window.kind in kinds and window.starts_at <= now < window.ends_at:
+                out.append((other, window))
     return out
+
+
+def open_in_other_terms(term: Term | None, role: str, now: datetime | None = None) -> list[tuple[Term, WindowState]]:
+    """Windows of ``role`` open now in terms other than ``term``."""
+    kinds = [kind for kind, roles in WINDOW_ROLES.items() if role in roles]
+    return [(other, WindowState(window, True, False)) for other, window in open_elsewhere(term, kinds, now)]
 
 
 # The windows a round pause applies to (SPEC §6: officers pause a selection round).
