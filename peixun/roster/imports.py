@@ -413,7 +413,7 @@ def _check_in_two(checker: _RowChecker, sheet, half: Half, on_segment) -> tuple[
 
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_check_half, args=(checker, half, send), daemon=True)
+    child = context.Process(target=_check_half, args=(checker, half, send, os.getpid()), daemon=True)
     child.start()
     send.close()
     try:
@@ -423,7 +423,7 @@ def _check_in_two(checker: _RowChecker, sheet, half: Half, on_segment) -> tuple[
         except EOFError:
             kind, payload = "error", f"ended without an answer (exit code {child.exitcode})"
     except BaseException:
-        child.terminate()
+        child.kill()  # it ignores SIGTERM (below); nothing it staged survives the clean-up
         raise
     finally:
         child.join()
@@ -439,18 +439,30 @@ def _check_in_two(checker: _RowChecker, sheet, half: Half, on_segment) -> tuple[
     raise RuntimeError(f"checking the second half of the file failed: {payload}")
 
 
-def _check_half(checker: _RowChecker, half: Half, send) -> None:
+def _check_half(checker: _RowChecker, half: Half, send, parent: int) -> None:
     """The child of ``_check_in_two``. It must not use or close the parent's database connections
     (it shares their sockets): they are set aside unclosed (psycopg does not end a connection
-    from another process when it is garbage-collected), and Django opens a new one."""
+    from another process when it is garbage-collected), and Django opens a new one. Stopping is
+    the parent's call: the worker's shutdown signals are ignored (the parent finishes its task
+    gracefully, or kills this one), and it stops by itself if the parent is gone."""
+    import signal
+
     from django.db import connections
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     inherited = []
     for conn in connections.all(initialized_only=True):
         inherited.append(conn.connection)
         conn.connection = None
+
+    def on_segment(rows: int) -> None:
+        if os.getppid() != parent:
+            raise _Cancelled
+        _segment_done(checker.import_id, None, 0, 0, rows)
+
     try:
-        result = ("ok", checker.run(half.rows(), partial(_segment_done, checker.import_id, None, 0, 0)))
+        result = ("ok", checker.run(half.rows(), on_segment))
     except FileProblem as exc:
         result = ("file", exc.message)
     except _TooManyRows:

@@ -685,3 +685,32 @@ def test_plain_csv_lines_are_read_as_the_csv_module_reads_them(tmp_path, delimit
         expected = [r for r in _non_blank(_records(csv_module.reader(fh, delimiter=delimiter), 1)) if r[0] > 2]
     assert list(sheet.rows) == expected
     assert [line for line, _cells in expected] == [3, 6, 8, 9]  # blank and delimiter-only lines skipped
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_while_two_processes_check_stops_both_and_keeps_nothing(settings, county_admin, schools, monkeypatch):
+    from django.db import connection
+
+    from peixun.roster import imports
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    settings.PEIXUN_IMPORT_INLINE_BYTES = 0
+    settings.PEIXUN_IMPORT_PARALLEL_ROWS = 1
+    monkeypatch.setattr(imports, "SEGMENT_ROWS", 5)
+    real = imports._segment_done
+
+    def segment_done(import_id, job, estimated, share, rows):
+        if share == 2:  # the parent, after its first segment: the user cancelled meanwhile
+            RosterImport.objects.filter(pk=import_id).update(status=S.CANCELLED)
+        real(import_id, job, estimated, share, rows)
+
+    monkeypatch.setattr(imports, "_segment_done", segment_done)
+    imp = upload(county_admin, csv_bytes(rows_for(schools, 60, seed=5)))
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    imp.refresh_from_db()
+    assert imp.status == S.CANCELLED
+    assert not RosterImportRow.objects.filter(roster_import_id=imp.pk).exists()
+    assert not RosterImportError.objects.filter(roster_import_id=imp.pk).exists()
+    imp.job.refresh_from_db()
+    assert imp.job.status == Job.Status.FAILED
