@@ -24,7 +24,10 @@ and waits for the locks an earlier one took). Elsewhere they run one by one, wit
 from __future__ import annotations
 
 import copy
+import hashlib
+import re
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -142,6 +145,20 @@ class Bound:
     def run(self, using: str = "default") -> Any:
         return run_together(self, using=using)[0]
 
+    def server_form(self, alias: str, cursor) -> tuple[str, str, list]:
+        """(name, body, values) of this statement as a server-side prepared statement: the values that
+        vary become $1, $2, … (the rest is written into the body), so the server plans it once per
+        session (PostgreSQL)."""
+        if self.prepared is None:
+            sql, values = self._sql[0], list(self._sql[1])
+            return _server_statement(sql, [True] * len(values), [], cursor) + (values,)
+        _queryset, _compiler, sql, params, slots = self.prepared.compiled(alias)
+        varying = dict(slots)
+        flags = [i in varying for i in range(len(params))]
+        constants = [p for i, p in enumerate(params) if i not in varying]
+        name, body = _server_statement(sql, flags, constants, cursor, cache_key=(id(self.prepared), alias))
+        return name, body, [self.values[varying[i]] for i in range(len(params)) if i in varying]
+
 
 def raw(sql: str, params: list, *, postgres_only: bool = False) -> Bound:
     """A statement of hand-written SQL that returns rows (``RETURNING`` for a write); its result is the rows.
@@ -157,7 +174,8 @@ def next_id(model: type[Model]) -> Bound:
 
 
 def run_together(*statements: Bound, using: str = "default") -> list:
-    """Run ``statements`` in order — on PostgreSQL in one round trip — and return each one's result."""
+    """Run ``statements`` in order — on PostgreSQL in one round trip, as prepared statements — and return
+    each one's result."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         results: dict[int, Any] = {}
@@ -167,19 +185,73 @@ def run_together(*statements: Bound, using: str = "default") -> list:
                     cursor.execute(*s.statement(using))
                     results[id(s)] = s.result(using, cursor.fetchall())
         return [results.get(id(s)) for s in statements]
-    sqls, params = [], []
-    for s in statements:
-        sql, values = s.statement(using)
-        sqls.append(sql)
-        params.extend(values)
     with connection.cursor() as cursor:
-        cursor.execute("; ".join(sqls), params)
-        row_sets = []
-        for i in range(len(statements)):
-            if i:
-                cursor.nextset()
-            row_sets.append(cursor.fetchall())
+        row_sets = _execute_prepared(connection, cursor, [s.server_form(using, cursor) for s in statements])
     return [s.result(using, rows) for s, rows in zip(statements, row_sets, strict=True)]
+
+
+# Server-side prepared statements (PostgreSQL): planning a query with a few joins costs the server more
+# than running it, so the hot path's statements are planned once per session. Names are derived from
+# the statement's text; the names a session has are read from pg_prepared_statements once per
+# connection (again after an error), so a statement is never prepared twice or used unprepared.
+_server_forms: dict[Any, tuple[str, str]] = {}
+_prepared_in: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _server_statement(sql: str, varying: list[bool], constants: list, cursor, cache_key: Any = None) -> tuple[str, str]:
+    key = cache_key if cache_key is not None else sql
+    found = _server_forms.get(key)
+    if found is None:
+        index, slot = 0, 0
+
+        def number(match: re.Match) -> str:
+            nonlocal index, slot
+            if match.group() == "%%":
+                return "%%"
+            index += 1
+            if varying[index - 1]:
+                slot += 1
+                return f"${slot}"
+            return "%s"
+
+        numbered = _PLACEHOLDER.sub(number, sql)
+        body = cursor.mogrify(numbered, constants)  # the constants written in; %% becomes %
+        name = "px_" + hashlib.sha1(body.encode()).hexdigest()[:24]
+        found = _server_forms[key] = (name, body)
+    return found
+
+
+def _execute_prepared(connection, cursor, forms: list[tuple[str, str, list]]) -> list[list]:
+    """Run the (name, body, values) statements in one round trip, preparing those the session lacks;
+    return each one's rows."""
+    session = connection.connection
+    known = _prepared_in.get(session)
+    if known is None:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        known = _prepared_in[session] = {row[0] for row in cursor.fetchall()}
+    pieces, returns, fresh = [], [], []
+    for name, body, values in forms:
+        if name not in known and name not in fresh:
+            pieces.append(f"PREPARE {name} AS {body}")
+            returns.append(False)
+            fresh.append(name)
+        arguments = "(" + ", ".join(["%s"] * len(values)) + ")" if values else ""
+        pieces.append(cursor.mogrify(f"EXECUTE {name}{arguments}", values))
+        returns.append(True)
+    try:
+        cursor.execute("; ".join(pieces))  # no parameters: sent as it is, several statements at once
+    except Exception:
+        _prepared_in.pop(session, None)  # which of them ran is unknown: read the names again next time
+        raise
+    known.update(fresh)
+    row_sets = []
+    for i, has_rows in enumerate(returns):
+        if i:
+            cursor.nextset()
+        if has_rows:
+            row_sets.append(cursor.fetchall())
+    return row_sets
 
 
 def insert_together(*objs: Model, using: str = "default") -> None:
@@ -191,7 +263,7 @@ def insert_together(*objs: Model, using: str = "default") -> None:
         for obj in objs:
             type(obj)._base_manager.using(using).bulk_create([obj])
         return
-    statements, params = [], []
+    statements = []
     for obj in objs:
         meta = obj._meta
         fields = [f for f in meta.local_concrete_fields if not f.generated]
@@ -203,13 +275,10 @@ def insert_together(*objs: Model, using: str = "default") -> None:
         compiler = query.get_compiler(using=using)
         compiler.returning_fields = [meta.pk]
         ((sql, values),) = compiler.as_sql()
-        statements.append(sql)
-        params.extend(values)
+        statements.append(raw(sql, list(values)))
     with connection.cursor() as cursor:
-        cursor.execute("; ".join(statements), params)
-        for i, obj in enumerate(objs):
-            if i:
-                cursor.nextset()
-            obj.pk = cursor.fetchone()[0]
-            obj._state.adding = False
-            obj._state.db = using
+        row_sets = _execute_prepared(connection, cursor, [s.server_form(using, cursor) for s in statements])
+    for obj, rows in zip(objs, row_sets, strict=True):
+        obj.pk = rows[0][0]
+        obj._state.adding = False
+        obj._state.db = using
