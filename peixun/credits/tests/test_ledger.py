@@ -299,3 +299,17 @@ def test_standings_rebuild_matches_incremental(policy, school, other_school, rev
     assert {(r.teacher_id, r.cycle_start): r.data for r in TeacherStanding.objects.all()} == before
     assert services.standings_rebuild(selectors.active_rules(), teacher_ids=[teachers[0].pk]) == 2
     assert {(r.teacher_id, r.cycle_start): r.data for r in TeacherStanding.objects.all()} == before
+
+
+def test_stored_standing_is_read_only_in_scope(policy, county, other_county, school, other_school):
+    from peixun.core.errors import NotFound
+
+    teacher, without_entries = TeacherFactory(school=school), TeacherFactory(school=school)
+    post_credit(teacher, "4")
+    for actor in (make_actor(Role.COUNTY, region=other_county), make_actor(Role.SCHOOL, school=other_school)):
+        for target in (teacher, without_entries):  # with a stored row and without one
+            with pytest.raises(NotFound):
+                selectors.teacher_standing(actor=actor, teacher=target)
+    for actor in (make_actor(Role.COUNTY, region=county), make_actor(Role.SCHOOL, school=school)):
+        assert selectors.teacher_standing(actor=actor, teacher=teacher)[0].category("tongchou").counted == Decimal("4")
+        assert selectors.teacher_standing(actor=actor, teacher=without_entries)[1] == []
