@@ -292,6 +292,46 @@ def _loaded(enrollment: Enrollment) -> Enrollment:
 # --- teacher ------------------------------------------------------------------------------------------
 
 
+class RoundOut(Schema):
+    term_id: int | None
+    term: str
+    open_round: int | None  # the round open now for this teacher
+    next_round: int | None  # else the round that opens next for them
+    opens_at: datetime | None  # when it opens for them (their batch's time in a staggered round)
+    closes_at: datetime | None
+    batch: str | None
+    paused: bool
+    notice: str  # the officers' notice while the round is paused for this teacher
+    server_now: datetime
+
+
+@router.get(
+    "/round", response=RoundOut, summary="选课轮次状态（教师：是否开放、所在批次开放时间、暂停公告、服务器时间）"
+)
+def round_state(request, term_id: Id | None = None):
+    from django.utils import timezone
+
+    actor = request.actor
+    require(actor, "enrollment.select")
+    teacher = actor_teacher(actor)
+    term = selectors.term_for(term_id)
+    now = timezone.now()
+    state = selectors.round_state(term, now, school=teacher.school)
+    window = state.window
+    return RoundOut(
+        term_id=term.pk if term else None,
+        term=term.name if term else "",
+        open_round=state.open_round,
+        next_round=state.next_round,
+        opens_at=state.opens_at,
+        closes_at=window.ends_at if window is not None else None,
+        batch=state.batch.name if state.batch is not None else None,
+        paused=state.pause is not None,
+        notice=state.pause.notice if state.pause is not None else "",
+        server_now=now,
+    )
+
+
 @router.get("/classes", response=list[ClassOut], summary="可选班期（教师：符合条件的班期、余量、学分影响）")
 @paginate(LimitOffsetPagination)
 def selectable(request, term_id: Id | None = None, q: str = "", seats_only: bool = False):

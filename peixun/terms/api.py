@@ -25,6 +25,8 @@ class WindowOut(Schema):
     ends_at: datetime
     is_open: bool
     is_upcoming: bool
+    paused: bool = False  # a selection round with an active pause somewhere (see /pauses)
+    staggered: bool = False  # a selection round that opens in batches (see /batches)
 
 
 class TermOut(Schema):
@@ -50,6 +52,8 @@ class TermOut(Schema):
                 ends_at=s.window.ends_at,
                 is_open=s.is_open,
                 is_upcoming=s.is_upcoming,
+                paused=s.window.paused,
+                staggered=s.window.staggered,
             )
             for s in states(obj)
         ]
@@ -296,4 +300,6 @@ def _window_out(window: Window) -> WindowOut:
         ends_at=window.ends_at,
         is_open=window.starts_at <= now < window.ends_at,
         is_upcoming=now < window.starts_at,
+        paused=window.paused,
+        staggered=window.staggered,
     )

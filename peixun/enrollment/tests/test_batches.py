@@ -85,6 +85,9 @@ def test_teacher_sees_the_countdown_to_their_batch(client, term, klass, county, 
     page = client.get(reverse("enrollment:select")).content.decode()
     assert 'data-testid="round-upcoming"' in page and 'data-testid="round-batch"' in page and "第二批：本县" in page
     assert "data-select-button disabled" in page
+    state = client.get("/api/enrollment/round", **bearer(teacher_actor)).json()
+    assert state["open_round"] is None and state["next_round"] == 1 and state["batch"] == "第二批：本县"
+    assert state["opens_at"] > state["server_now"]
     refused = client.post(reverse("enrollment:select"), {"class": klass.pk}, follow=True).content.decode()
     assert "第二批：本县" in refused and not Enrollment.objects.exists()
 

@@ -112,8 +112,12 @@ def test_api_pause_and_resume(client, term, klass, teacher_actor, province_actor
     r = post(client, f"/api/terms/terms/{term.pk}/pauses", province_actor, {"kind": K.SELECT_R1, "notice": NOTICE})
     assert r.status_code == 201 and r.json()["is_active"] and r.json()["notice"] == NOTICE
     pause_id = r.json()["id"]
+    windows = client.get(f"/api/terms/terms/{term.pk}", **bearer(teacher_actor)).json()["windows"]
+    assert [w["paused"] for w in windows if w["kind"] == K.SELECT_R1] == [True]
     refused = post(client, "/api/enrollment/select", teacher_actor, {"class_id": klass.pk})
     assert refused.status_code == 409 and refused.json()["code"] == "round_paused"
+    state = client.get("/api/enrollment/round", **bearer(teacher_actor)).json()
+    assert state["open_round"] == 1 and state["paused"] and state["notice"] == NOTICE
     assert NOTICE in refused.json()["message"]
     denied = post(client, f"/api/terms/terms/{term.pk}/pauses", teacher_actor, {"kind": K.SELECT_R1, "notice": NOTICE})
     assert denied.status_code == 403
@@ -122,3 +126,4 @@ def test_api_pause_and_resume(client, term, klass, teacher_actor, province_actor
     resumed = post(client, f"/api/terms/pauses/{pause_id}/resume", province_actor, {})
     assert resumed.status_code == 200 and not resumed.json()["is_active"]
     assert post(client, "/api/enrollment/select", teacher_actor, {"class_id": klass.pk}).status_code == 200
+    assert not client.get("/api/enrollment/round", **bearer(teacher_actor)).json()["paused"]
