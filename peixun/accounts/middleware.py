@@ -9,7 +9,10 @@ _ALWAYS_ALLOWED = ("/accounts/password/", "/accounts/logout/", "/static/", "/i18
 
 
 def active_grants(user) -> list:
-    return list(user.grants.filter(is_active=True).select_related("user", "region", "school", "institution"))
+    """In the order granted: the first is the role a user signs in with (the same on every database)."""
+    return list(
+        user.grants.filter(is_active=True).select_related("user", "region", "school", "institution").order_by("pk")
+    )
 
 
 def active_grant(user, wanted_id, grants: list | None = None):
