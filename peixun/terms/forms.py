@@ -12,7 +12,7 @@ def _dt_widget():
 
 class TermCreateForm(Form):
     code = forms.CharField(label=_("Code"), max_length=20, help_text=_("e.g. 2025H1"))
-    name = forms.CharField(label=_("Name"), max_length=40, help_text=_("e.g. 2025年上半年"))
+    name = forms.CharField(label=_("Term name"), max_length=40, help_text=_("e.g. 2025年上半年"))
     year = forms.IntegerField(
         label=_("Year"),
         min_value=2000,
@@ -29,7 +29,7 @@ class TermCreateForm(Form):
 
 
 class TermSettingsForm(Form):
-    name = forms.CharField(label=_("Name"), max_length=40)
+    name = forms.CharField(label=_("Term name"), max_length=40)
     selection_mode = forms.ChoiceField(label=_("Round 1 selection mode"), choices=Term.SelectionMode.choices)
     per_teacher_limit = forms.IntegerField(label=_("Classes per teacher per term"), min_value=1, max_value=20)
     school_share_cap = forms.IntegerField(
