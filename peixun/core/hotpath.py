@@ -194,6 +194,7 @@ def run_together(*statements: Bound, using: str = "default") -> list:
 # than running it, so the hot path's statements are planned once per session. Names are derived from
 # the statement's text; the names a session has are read from pg_prepared_statements once per
 # connection (again after an error), so a statement is never prepared twice or used unprepared.
+# This needs one server session per connection: no transaction-mode pooler (PgBouncer) in between.
 _server_forms: dict[Any, tuple[str, str]] = {}
 _prepared_in: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PLACEHOLDER = re.compile(r"%%|%s")
