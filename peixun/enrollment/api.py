@@ -14,7 +14,7 @@ from ninja import Header, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field
 
-from peixun.core.api_types import Id
+from peixun.core.api_types import ClassRefOut, Id
 from peixun.core.errors import InvalidInput
 from peixun.core.masking import mask_national_id
 from peixun.core.scopes import require
@@ -38,16 +38,11 @@ class EventOut(Schema):
     note: str
 
 
-class EnrollmentOut(Schema):
+class EnrollmentOut(ClassRefOut):
     id: int
     state: str
     state_label: str
     round: int
-    class_id: int
-    class_number: int
-    project_id: int
-    project_name: str
-    institution_name: str
     starts_on: date
     ends_on: date
     place: str
@@ -62,26 +57,6 @@ class EnrollmentOut(Schema):
     @staticmethod
     def resolve_state_label(obj):
         return obj.get_state_display()
-
-    @staticmethod
-    def resolve_class_id(obj):
-        return obj.project_class_id
-
-    @staticmethod
-    def resolve_class_number(obj):
-        return obj.project_class.number
-
-    @staticmethod
-    def resolve_project_id(obj):
-        return obj.project_class.project_id
-
-    @staticmethod
-    def resolve_project_name(obj):
-        return obj.project_class.project.name
-
-    @staticmethod
-    def resolve_institution_name(obj):
-        return obj.project_class.project.institution.name
 
     @staticmethod
     def resolve_starts_on(obj):
