@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, models, transaction
@@ -206,9 +207,30 @@ def round_pause(*, actor: Actor, term: Term, kind: str, notice: str, now: dateti
     return pause
 
 
+def _lost_seconds(intervals: list[tuple[datetime, datetime]]) -> int:
+    """Seconds covered by the union of ``intervals`` (overlapping pauses lose the same time once)."""
+    total, reach = 0.0, None
+    for start, end in sorted(intervals):
+        if reach is not None and start < reach:
+            start = reach
+        if end > start:
+            total += (end - start).total_seconds()
+            reach = end
+    return math.ceil(total)
+
+
+def _whole_minutes(seconds: int) -> int:
+    return -(-seconds // 60)  # rounded up
+
+
 @transaction.atomic
 def round_resume(*, actor: Actor, pause: RoundPause, now: datetime | None = None) -> RoundPause:
-    """End a pause; the window closes later by the paused time (a WindowExtension, audited)."""
+    """End a pause; the window closes later by the selection time actually lost (a WindowExtension, audited).
+
+    The window is the whole term's, so pauses that overlap in time (two regions paused at once) lose the
+    same minutes once: the window's pauses extend it, all told, by the union of their intervals (in whole
+    minutes, rounded up), and each resume adds what its pause brought to that union.
+    """
     require(actor, "terms.round.pause")
     locked = RoundPause.objects.select_for_update().select_related("region").filter(pk=pause.pk).first()
     if locked is None:
@@ -219,21 +241,33 @@ def round_resume(*, actor: Actor, pause: RoundPause, now: datetime | None = None
     if locked.ended_at is not None:
         raise Conflict(_("This pause has already ended."))
     now = now or timezone.now()
+    # The window's lock serialises resumes, so the ended pauses read below include every earlier resume.
+    window = Window.objects.select_for_update().get(pk=locked.window_id)
+    ended = list(
+        RoundPause.objects.filter(window=window, ended_at__isnull=False)
+        .exclude(pk=locked.pk)
+        .values_list("started_at", "ended_at")
+    )
+    this = (locked.started_at, max(now, locked.started_at))
+    paused = _whole_minutes(_lost_seconds([this]))
+    minutes = _whole_minutes(_lost_seconds([*ended, this])) - _whole_minutes(_lost_seconds(ended))
     locked.ended_at, locked.ended_by = now, actor.user
     locked.save(update_fields=["ended_at", "ended_by"])
-    window = Window.objects.select_for_update().get(pk=locked.window_id)
     window.paused = RoundPause.objects.filter(window=window, ended_at__isnull=True).exists()
     window.save(update_fields=["paused"])
-    paused = max(now - locked.started_at, timedelta(0))
-    minutes = -(-int(paused.total_seconds()) // 60)  # whole minutes, rounded up
     old = window.ends_at
     if minutes:
         window.ends_at = old + timedelta(minutes=minutes)
         window.save(update_fields=["ends_at"])
-        reason = _("Selection was paused for %(minutes)s minutes (%(region)s); the window is extended by as long.") % {
-            "minutes": minutes,
-            "region": locked.region.name,
-        }
+        if minutes == paused:
+            reason = _(
+                "Selection was paused for %(minutes)s minutes (%(region)s); the window is extended by as long."
+            ) % {"minutes": minutes, "region": locked.region.name}
+        else:
+            reason = _(
+                "Selection was paused for %(paused)s minutes (%(region)s), partly while another pause had already "
+                "stopped it; the window is extended by the %(minutes)s minutes not yet made up."
+            ) % {"paused": paused, "minutes": minutes, "region": locked.region.name}
         WindowExtension.objects.create(
             window=window, old_ends_at=old, new_ends_at=window.ends_at, reason=reason[:300], created_by=actor.user
         )
@@ -243,7 +277,7 @@ def round_resume(*, actor: Actor, pause: RoundPause, now: datetime | None = None
         locked,
         summary=f"{window.term.name} · {window.get_kind_display()} · {locked.region.name}: +{minutes} min",
         before={"ends_at": old},
-        after={"ends_at": window.ends_at, "paused_minutes": minutes},
+        after={"ends_at": window.ends_at, "paused_minutes": paused, "extended_minutes": minutes},
     )
     return locked
 

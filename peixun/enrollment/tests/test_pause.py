@@ -66,6 +66,51 @@ def test_a_county_pause_stops_only_its_own_teachers(term, klass, county, other_s
     assert RoundPause.objects.get().ended_at is None
 
 
+def _pauses_by_two_counties(term, county, other_county, spans):
+    """Two county bureaus pause round 1 over ``spans`` (minutes from now: (start, end) each); the window's
+    closing time after both resumed."""
+    base = timezone.now()
+    closes = window(term).ends_at
+    bureaus = [make_actor(Role.COUNTY, region=county), make_actor(Role.COUNTY, region=other_county)]
+    events = []
+    for bureau, (start, end) in zip(bureaus, spans):
+        events += [(start, "pause", bureau), (end, "resume", bureau)]
+    pauses = {}
+    for minute, what, bureau in sorted(events, key=lambda e: (e[0], e[1] == "pause")):
+        at = base + timedelta(minutes=minute)
+        if what == "pause":
+            pauses[bureau] = term_services.round_pause(actor=bureau, term=term, kind=K.SELECT_R1, notice=NOTICE, now=at)
+        else:
+            term_services.round_resume(actor=bureau, pause=pauses[bureau], now=at)
+    assert not window(term).paused
+    return window(term).ends_at - closes
+
+
+@pytest.mark.parametrize(
+    ("spans", "lost"),
+    [
+        pytest.param([(0, 30), (10, 50)], 50, id="overlapping"),
+        pytest.param([(0, 50), (10, 30)], 50, id="nested, the inner one resumed first"),
+        pytest.param([(10, 30), (0, 50)], 50, id="nested, the outer one paused second"),
+        pytest.param([(0, 20), (30, 45)], 35, id="disjoint"),
+        pytest.param([(0, 20), (20, 30)], 30, id="one after the other"),
+    ],
+)
+def test_overlapping_regional_pauses_extend_the_window_by_the_time_lost_once(term, county, other_county, spans, lost):
+    assert _pauses_by_two_counties(term, county, other_county, spans) == timedelta(minutes=lost)
+    extensions = WindowExtension.objects.filter(window__term=term)
+    assert sum((e.new_ends_at - e.old_ends_at for e in extensions), timedelta(0)) == timedelta(minutes=lost)
+    audited = AuditLog.objects.filter(action="terms.round.resume")
+    assert sum(a.after["extended_minutes"] for a in audited) == lost
+
+
+def test_a_resume_inside_an_earlier_pause_says_how_much_it_adds(term, county, other_county):
+    _pauses_by_two_counties(term, county, other_county, [(0, 30), (10, 50)])
+    second = WindowExtension.objects.filter(window__term=term).order_by("pk").last()
+    assert second.new_ends_at - second.old_ends_at == timedelta(minutes=20)
+    assert "40" in second.reason and "20" in second.reason and "顺延" in second.reason
+
+
 def test_pause_rules(term, province_actor, principal):
     with pytest.raises(InvalidInput):
         term_services.round_pause(actor=province_actor, term=term, kind=K.SELECT_R1, notice="  ")
