@@ -149,6 +149,12 @@ def standings_rebuild(
 STANDINGS_CHUNK = 5000
 
 
+def standings_refresh_teachers(teacher_ids: Iterable[int]) -> int:
+    """Re-store these teachers' standings under the active policy after a roster change that alters
+    them (the end of probation), in the caller's transaction; set-wise for many teachers."""
+    return standings_rebuild(selectors.active_rules(), teacher_ids=teacher_ids)
+
+
 def _standing_rows(rules: Rules, ledger) -> list[TeacherStanding]:
     """The stored standings of the teachers of these ledger rows, every cycle they have entries in."""
     by_key: dict[tuple[int, int], list[engine.Entry]] = defaultdict(list)

@@ -14,6 +14,7 @@ from peixun.core.audit import audit_record, snapshot
 from peixun.core.errors import Conflict, InvalidInput, NotFound
 from peixun.core.roles import Role
 from peixun.core.scopes import Actor, require
+from peixun.credits.services import standings_refresh_teachers
 
 from .imports import (  # noqa: F401 - the import's services, re-exported
     roster_import_apply,
@@ -36,7 +37,12 @@ def teacher_update_local(
     probation_end: date | None = None,
     remarks: str = "",
 ) -> Teacher:
-    """Edit the fields the national system lacks (the imported ones are overwritten by each import)."""
+    """Edit the fields the national system lacks (the imported ones are overwritten by each import).
+
+    A new end of probation changes which cycles the probation requirement applies to, so the
+    teacher's stored credit standings are recomputed in the same transaction. The teacher row is
+    locked first, as a credit posting locks it, so neither works from the other's stale state.
+    """
     require(actor, "roster.teacher.edit_local", teacher)
     if post not in Teacher.Post.values:
         raise InvalidInput(_("Choose a valid post."), details={"field": "post"})
@@ -47,6 +53,12 @@ def teacher_update_local(
         raise InvalidInput(
             _("The end of probation cannot be before the hire date."), details={"field": "probation_end"}
         )
+    stored_probation_end = (
+        Teacher.objects.select_for_update(no_key=True)
+        .filter(pk=teacher.pk)
+        .values_list("probation_end", flat=True)
+        .get()
+    )
     before = snapshot(teacher, list(Teacher.LOCAL_FIELDS))
     teacher.phone = phone
     teacher.post = post
@@ -54,6 +66,8 @@ def teacher_update_local(
     teacher.probation_end = probation_end
     teacher.remarks = (remarks or "").strip()
     teacher.save(update_fields=[*Teacher.LOCAL_FIELDS, "updated_at"])
+    if probation_end != stored_probation_end:
+        standings_refresh_teachers([teacher.pk])
     audit_record(
         actor,
         "roster.teacher.update_local",
