@@ -260,10 +260,29 @@ def policy_whatif(request, policy_id: Id):
     }
 
 
-@router.post("/policies/{policy_id}/activate", response=PolicyOut, summary="启用政策（审计；账目不改写，重新计算）")
+class PolicyActivatedOut(PolicyOut):
+    job_id: int
+    job_status: str
+    status_url: str
+
+
+@router.post(
+    "/policies/{policy_id}/activate",
+    response=PolicyActivatedOut,
+    summary="启用政策（审计；账目不改写，后台任务重新计算，status_url 查看进度）",
+)
 def policy_activate(request, policy_id: Id):
+    from django.urls import reverse
+
     policy = selectors.policy_get(actor=request.actor, policy_id=policy_id)
-    return services.policy_activate(actor=request.actor, policy=policy)
+    policy = services.policy_activate(actor=request.actor, policy=policy)
+    job = selectors.activation_job(actor=request.actor, policy=policy)
+    return {
+        **{field: getattr(policy, field) for field in PolicyOut.model_fields},
+        "job_id": job.pk,
+        "job_status": job.status,
+        "status_url": reverse("api:job", args=[job.pk]),
+    }
 
 
 class DegreeOut(Schema):

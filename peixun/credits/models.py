@@ -53,6 +53,10 @@ class Policy(models.Model):
     activated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set on the active policy once ``CycleTotal`` is complete for its cycle definition. Activating a
+    # policy with another definition clears it and the activation job sets it after its rebuild;
+    # until then reports read the per-school-year ``CreditTotal`` instead (never a mix of the two).
+    cycle_totals_ready = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-version"]
@@ -170,7 +174,8 @@ class CreditTotal(models.Model):
 class CycleTotal(models.Model):
     """Net credits per teacher, cycle, category and source (about two rows a teacher): what the
     province-wide report scans. Kept for the active policy's cycle definition; rebuilt from
-    ``CreditTotal`` when a policy with another definition is activated."""
+    ``CreditTotal`` by the activation job when a policy with another definition is activated, and
+    read only while the active policy's ``cycle_totals_ready`` is set."""
 
     teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="+")
     cycle_start = models.PositiveSmallIntegerField()

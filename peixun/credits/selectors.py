@@ -52,6 +52,16 @@ def active_rules() -> Rules:
     return rules_for(active_policy())
 
 
+def cycle_totals_definition() -> tuple[int, int] | None:
+    """(start year, length) of the cycles ``CycleTotal`` is complete for, or None while the activation
+    job rebuilds it for a new cycle definition (reports then sum ``CreditTotal`` instead)."""
+    policy = active_policy()
+    if policy is not None and not policy.cycle_totals_ready:
+        return None
+    rules = rules_for(policy)
+    return rules.start_year, rules.length
+
+
 def policy_list(*, actor: Actor) -> QuerySet[Policy]:
     require(actor, "credits.policy.view")
     return visible(actor, Policy.objects.select_related("created_by", "activated_by")).order_by("-version")
@@ -355,6 +365,16 @@ def whatif_job(*, actor: Actor, policy: Policy):
 
     require(actor, "credits.policy.manage")
     return Job.objects.filter(owner=actor.user, kind=WHATIF_JOB, params__policy_id=policy.pk).order_by("-pk").first()
+
+
+def activation_job(*, actor: Actor, policy: Policy):
+    """The actor's latest job recomputing the derived rows after activating ``policy``, or None."""
+    from peixun.core.models import Job
+
+    from .tasks import STANDINGS_JOB
+
+    require(actor, "credits.policy.manage")
+    return Job.objects.filter(owner=actor.user, kind=STANDINGS_JOB, params__policy_id=policy.pk).order_by("-pk").first()
 
 
 def whatif_outdated(job, policy: Policy) -> bool:

@@ -47,7 +47,13 @@ from .policy import PRESETS, Rules, preset_data
 
 
 def _bump_total(entry: LedgerEntry, rules: Rules) -> None:
-    """Keep the summaries and the teacher's stored standing in step with the ledger, in the posting's transaction."""
+    """Keep the summaries and the teacher's stored standing in step with the ledger, in the posting's transaction.
+
+    The teacher row is locked first (FOR NO KEY UPDATE: ledger inserts still reference it), before
+    any summary row: the rebuilds lock their teachers the same way before they replace those rows,
+    so a posting and a rebuild take turns instead of deadlocking.
+    """
+    _lock_teacher(entry.teacher_id)
     _bump(
         CycleTotal,
         {
@@ -71,19 +77,23 @@ def _bump_total(entry: LedgerEntry, rules: Rules) -> None:
     standing_refresh(entry.teacher_id, rules, rules.cycle_of(entry.earned_on))
 
 
-def standing_refresh(teacher_id: int, rules: Rules, cycle: int) -> TeacherStanding:
-    """Recompute one teacher's stored standing in ``cycle`` from the ledger with the engine.
-
-    The teacher row is locked first (FOR NO KEY UPDATE: ledger inserts still reference it),
-    so concurrent postings for one teacher recompute in turn and the later one reads the
-    earlier one's entries.
-    """
-    probation_end = (
+def _lock_teacher(teacher_id: int):
+    """Lock one teacher row (FOR NO KEY UPDATE) and return its end of probation."""
+    return (
         Teacher.objects.select_for_update(no_key=True)
         .filter(pk=teacher_id)
         .values_list("probation_end", flat=True)
         .get()
     )
+
+
+def standing_refresh(teacher_id: int, rules: Rules, cycle: int) -> TeacherStanding:
+    """Recompute one teacher's stored standing in ``cycle`` from the ledger with the engine.
+
+    The teacher row is locked first, so concurrent postings for one teacher recompute in turn
+    and the later one reads the earlier one's entries.
+    """
+    probation_end = _lock_teacher(teacher_id)
     probation = selectors.probation_applies(probation_end, rules, cycle)
     entries = [engine.Entry(*values) for values in selectors._entry_rows(teacher_id, rules, cycle)]
     summary = engine.summarize(rules, entries, cycle=cycle, probation=probation)
@@ -102,7 +112,11 @@ def standing_refresh(teacher_id: int, rules: Rules, cycle: int) -> TeacherStandi
 
 
 def standings_rebuild(
-    rules: Rules, *, teacher_ids: Iterable[int] | None = None, progress: Callable[[int, int], None] | None = None
+    rules: Rules,
+    *,
+    teacher_ids: Iterable[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    stop_if_superseded: bool = False,
 ) -> int:
     """Recompute the stored standings of every teacher (or of ``teacher_ids``) from the ledger
     under ``rules``: the engine per teacher and cycle, a few thousand teachers at a time; rows
@@ -111,7 +125,10 @@ def standings_rebuild(
     Each chunk is its own transaction (rows name the policy they were computed under, so a page
     meanwhile uses the new rows and computes the others from the ledger) and locks its teachers
     the way a posting locks its teacher, so a posting meanwhile is not lost. ``progress(done,
-    total)`` is called after each chunk (the activation job shows it).
+    total)`` is called after each chunk (the activation job shows it). With ``stop_if_superseded``
+    (the activation job) each chunk first checks, under its locks, that ``rules``' policy is still
+    the active one and raises ``PolicySuperseded`` if not: the newer policy's job redoes every row,
+    and this one must not overwrite rows that job has already stored.
     """
     whole = teacher_ids is None
     ids = list(Teacher.objects.order_by("pk").values_list("pk", flat=True)) if whole else sorted(set(teacher_ids))
@@ -123,6 +140,8 @@ def standings_rebuild(
         of_teachers = {"teacher_id__gte": part[0], "teacher_id__lte": part[-1]} if whole else {"teacher_id__in": part}
         with transaction.atomic():
             list(Teacher.objects.select_for_update(no_key=True).filter(**match).order_by("pk").values_list("pk"))
+            if stop_if_superseded:
+                _require_still_active(rules)
             stale = TeacherStanding.objects.filter(**of_teachers)
             stale._raw_delete(stale.db)  # derived rows only; nothing refers to them
             rows = _standing_rows(rules, LedgerEntry.objects.filter(**of_teachers))
@@ -414,13 +433,35 @@ def credit_totals_rebuild(teacher_ids: Iterable[int] | None = None) -> int:
         return len(objs)
 
 
-def cycle_totals_rebuild(rules: Rules, teacher_ids: list[int] | None = None) -> None:
-    """Rebuild CycleTotal for ``rules``' cycle definition from CreditTotal (one SQL statement)."""
-    from django.db import connection
-
-    cycle_table, totals = CycleTotal._meta.db_table, CreditTotal._meta.db_table
+def _cycle_sql(rules: Rules) -> tuple[str, int]:
+    """SQL of the first school year of the cycle (under ``rules``) that ``school_year`` falls in, and the length."""
     start, length = int(rules.start_year), int(rules.length)
-    cycle = f"({start} + ((school_year - {start} + {100 * length}) / {length} - 100) * {length})"
+    return f"({start} + ((school_year - {start} + {100 * length}) / {length} - 100) * {length})", length
+
+
+def _insert_cycle_totals(cursor, rules: Rules, where: str, params: list) -> None:
+    cycle, length = _cycle_sql(rules)
+    cursor.execute(
+        f"""INSERT INTO {CycleTotal._meta.db_table} (teacher_id, cycle_start, cycle_length, category, source_type, amount)
+        SELECT teacher_id, {cycle}, {length}, category, source_type, SUM(amount) FROM {CreditTotal._meta.db_table}
+        {where} GROUP BY teacher_id, {cycle}, category, source_type""",
+        params,
+    )
+
+
+def _of_definition(rules: Rules) -> str:
+    """SQL condition: a CycleTotal row is a cycle of ``rules``' definition. Two definitions that cut the
+    school years differently share no (cycle_start, cycle_length), so rows of both can coexist."""
+    start, length = int(rules.start_year), int(rules.length)
+    offset = f"(cycle_start - {start})"  # a multiple of the length (integer division, no % in SQL text)
+    return f"(cycle_length = {length} AND {offset} = ({offset} / {length}) * {length})"
+
+
+def cycle_totals_rebuild(rules: Rules, teacher_ids: list[int] | None = None) -> None:
+    """Rebuild CycleTotal for ``rules``' cycle definition from CreditTotal in one transaction (setup
+    commands, repairs, seeding; the activation job uses ``cycle_totals_rebuild_in_chunks``). Rebuilt
+    for every teacher, the active policy's summary is then marked ready (if ``rules`` are its)."""
+    cycle_table = CycleTotal._meta.db_table
     where, params = "", []
     if teacher_ids is not None:
         ids = [int(i) for i in teacher_ids]
@@ -430,12 +471,92 @@ def cycle_totals_rebuild(rules: Rules, teacher_ids: list[int] | None = None) -> 
         params = ids
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {cycle_table} {where}", params)
-        cursor.execute(
-            f"""INSERT INTO {cycle_table} (teacher_id, cycle_start, cycle_length, category, source_type, amount)
-            SELECT teacher_id, {cycle}, {length}, category, source_type, SUM(amount) FROM {totals} {where}
-            GROUP BY teacher_id, {cycle}, category, source_type""",
-            params,
+        _insert_cycle_totals(cursor, rules, where, params)
+        if teacher_ids is None:
+            _cycle_totals_mark_ready(rules)
+
+
+def cycle_totals_rebuild_in_chunks(
+    rules: Rules, teacher_ids: list[int], *, progress: Callable[[int], None] | None = None
+) -> None:
+    """The activation job's rebuild of CycleTotal for ``rules``' (the active policy's) cycle definition.
+
+    A few thousand teachers at a time, each chunk its own transaction holding its teachers' locks
+    the way a posting does: a posting before the chunk is in the CreditTotal rows the chunk sums,
+    one after it bumps the rebuilt rows. A chunk replaces only its teachers' rows of the new
+    definition, so rows of the old one stay whole for a report that started before the activation.
+    Reports do not read CycleTotal for the new definition until the last step, one transaction,
+    marks the policy's summary ready and drops the other definitions' rows; so no page ever sees a
+    mix. Raises ``PolicySuperseded`` when another policy is activated meanwhile (its job redoes this).
+    ``teacher_ids`` are every teacher's, ascending; ``progress(done)`` is called after each chunk.
+    """
+    cycle_table = CycleTotal._meta.db_table
+    mine = _of_definition(rules)
+    for i in range(0, len(teacher_ids), STANDINGS_CHUNK):
+        part = teacher_ids[i : i + STANDINGS_CHUNK]
+        with transaction.atomic(), connection.cursor() as cursor:
+            list(
+                Teacher.objects.select_for_update(no_key=True)
+                .filter(pk__gte=part[0], pk__lte=part[-1])
+                .order_by("pk")
+                .values_list("pk")
+            )
+            _require_still_active(rules)
+            where, params = "WHERE teacher_id >= %s AND teacher_id <= %s", [part[0], part[-1]]
+            cursor.execute(f"DELETE FROM {cycle_table} {where} AND {mine}", params)
+            _insert_cycle_totals(cursor, rules, where, params)
+        if progress is not None:
+            progress(min(i + STANDINGS_CHUNK, len(teacher_ids)))
+    with transaction.atomic(), connection.cursor() as cursor:
+        if not _cycle_totals_mark_ready(rules):
+            raise PolicySuperseded
+        cursor.execute(f"DELETE FROM {cycle_table} WHERE NOT {mine}")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {cycle_table}")
+
+
+def _cycle_totals_mark_ready(rules: Rules) -> bool:
+    """Mark the summary of ``rules``' policy complete, if that policy is still the active one."""
+    if rules.policy_id is None:  # no policy activated yet: preset A, kept by every posting
+        return not Policy.objects.filter(status=Policy.Status.ACTIVE).exists()
+    return bool(Policy.objects.filter(pk=rules.policy_id, status=Policy.Status.ACTIVE).update(cycle_totals_ready=True))
+
+
+class PolicySuperseded(Exception):
+    """Another policy was activated while a job rebuilt the derived rows under the previous one."""
+
+
+def _require_still_active(rules: Rules) -> None:
+    active = (
+        Policy.objects.filter(status=Policy.Status.ACTIVE).order_by("-version").values_list("pk", flat=True).first()
+    )
+    if active != rules.policy_id:
+        raise PolicySuperseded
+
+
+def policy_derived_rebuild(*, progress: Callable[[int, int], None] | None = None) -> tuple[int, bool]:
+    """The activation job's work under the policy active when it runs: first, if that policy's
+    per-cycle summary is not ready (another cycle definition), rebuild it
+    (``cycle_totals_rebuild_in_chunks``); then every stored standing. Returns (standings stored,
+    whether the summary was rebuilt). ``progress(done, total)`` counts teachers over both steps.
+    Raises ``PolicySuperseded`` when another policy is activated meanwhile."""
+    policy = selectors.active_policy()
+    rules = selectors.rules_for(policy)
+    rebuild = policy is not None and not policy.cycle_totals_ready
+    done_before = 0
+    if rebuild:
+        ids = list(Teacher.objects.order_by("pk").values_list("pk", flat=True))
+        cycle_totals_rebuild_in_chunks(
+            rules, ids, progress=(lambda done: progress(done, 2 * len(ids))) if progress else None
         )
+        done_before = len(ids)
+    count = standings_rebuild(
+        rules,
+        stop_if_superseded=True,
+        progress=(lambda done, total: progress(done_before + done, done_before + total)) if progress else None,
+    )
+    return count, rebuild
 
 
 @transaction.atomic
@@ -576,8 +697,10 @@ def policy_activate(*, actor: Actor | None, policy: Policy) -> Policy:
         previous.save(update_fields=["status", "updated_at"])
     old_rules = selectors.rules_for(previous)
     new_rules = Rules.from_data(policy.data, version=policy.version, policy_id=policy.pk)
-    if (old_rules.start_year, old_rules.length) != (new_rules.start_year, new_rules.length):
-        cycle_totals_rebuild(new_rules)  # derived data only: the ledger is not touched
+    # The per-cycle summary carries over when the cycles are cut the same way; otherwise it is
+    # rebuilt in the recomputation job (reports read the per-school-year totals until then).
+    same_cycles = (old_rules.start_year, old_rules.length) == (new_rules.start_year, new_rules.length)
+    policy.cycle_totals_ready = same_cycles and (previous is None or previous.cycle_totals_ready)
     policy.status = Policy.Status.ACTIVE
     policy.activated_at = timezone.now()
     policy.activated_by = actor.user if actor is not None else None
@@ -595,20 +718,25 @@ def policy_activate(*, actor: Actor | None, policy: Policy) -> Policy:
 
 
 def _recompute_standings(actor: Actor | None, policy: Policy, rules: Rules) -> Job | None:
-    """Stored standings under the new policy: a background job for an officer (province-wide it
-    takes minutes; pages compute from the ledger until a teacher's row is redone), at once for
-    setup commands (no actor)."""
+    """The per-cycle summary (if the cycle definition changed) and the stored standings under the
+    new policy: a background job for an officer (province-wide it takes minutes; meanwhile reports
+    read the per-school-year totals and pages compute from the ledger until a teacher's row is
+    redone), at once for setup commands (no actor)."""
     from .tasks import STANDINGS_JOB, run_standings_rebuild
 
     if actor is None:
+        if not policy.cycle_totals_ready:
+            cycle_totals_rebuild(rules)  # derived data only: the ledger is not touched
+            policy.cycle_totals_ready = True
         standings_rebuild(rules)
         return None
+    teachers = Teacher.objects.count()
     job = job_create(
         owner=actor.user,
         kind=STANDINGS_JOB,
         title=_("Recompute standings under %(policy)s") % {"policy": policy},
         params={"policy_id": policy.pk},
-        total=Teacher.objects.count(),
+        total=teachers if policy.cycle_totals_ready else 2 * teachers,
     )
     transaction.on_commit(lambda: run_standings_rebuild.enqueue(job_id=job.pk))
     return job

@@ -98,11 +98,11 @@ def compile_standings(
     known_list = ", ".join(f"'{c}'" for c in known)
     capped_sources = ", ".join(f"'{t}'" for _c, t, _s in capped_pairs) or "''"
     # The per-cycle summary (about two rows a teacher) serves policies with the active cycle
-    # definition; another definition (a what-if) sums the per-school-year totals instead.
-    from .selectors import active_rules
+    # definition once it is complete for it; another definition (a what-if), or the active one while
+    # the activation job rebuilds the summary, sums the per-school-year totals instead.
+    from .selectors import cycle_totals_definition
 
-    active = active_rules()
-    coarse = (active.start_year, active.length) == (rules.start_year, rules.length)
+    coarse = cycle_totals_definition() == (rules.start_year, rules.length)
     if coarse:
         agg_source = (
             "credits_cycletotal ct INNER JOIN t ON t.id = ct.teacher_id "

@@ -1,7 +1,9 @@
 """Background jobs of the credits app (``manage.py db_worker``); retryable from the jobs page.
 
-* ``credits.standings``: recompute every teacher's stored standing after a policy is activated
-  (until a teacher's row is redone, the page computes that teacher's standing from the ledger);
+* ``credits.standings``: after a policy is activated, rebuild the per-cycle summary if the cycles
+  are cut differently (reports read the per-school-year totals until it is complete), then
+  recompute every teacher's stored standing (until a teacher's row is redone, the page computes
+  that teacher's standing from the ledger);
 * ``credits.whatif``: compare a draft policy with the active one on the real data.
 """
 
@@ -20,20 +22,38 @@ WHATIF_JOB = "credits.whatif"
 
 @task()
 def run_standings_rebuild(job_id: int) -> None:
-    from . import selectors, services
+    from . import services
 
     job = Job.objects.get(pk=job_id)
     try:
-        rules = selectors.active_rules()  # whatever is active when the job runs
-        count = services.standings_rebuild(
-            rules, progress=lambda done, total: job_progress(job, progress=done, total=total)
+        count, rebuilt = services.policy_derived_rebuild(
+            progress=lambda done, total: job_progress(job, progress=done, total=total)
         )
+        if rebuilt:
+            message = _(
+                "The per-cycle summary was rebuilt for the new cycles and %(count)s stored standings "
+                "recomputed under the active policy."
+            ) % {"count": count}
+        else:
+            message = _("%(count)s stored standings recomputed under the active policy.") % {"count": count}
+        job_finish(job, ok=True, message=message, result=_policy_link(job))
+    except services.PolicySuperseded:
         job_finish(
-            job, ok=True, message=_("%(count)s stored standings recomputed under the active policy.") % {"count": count}
+            job,
+            ok=True,
+            message=_("Another policy was activated meanwhile; its own job recomputes everything under it."),
+            result=_policy_link(job),
         )
     except Exception as exc:  # noqa: BLE001 - the job page shows the failure; the worker keeps going
         job_finish(job, ok=False, message=str(exc)[:300])
         raise
+
+
+def _policy_link(job: Job) -> dict:
+    policy_id = job.params.get("policy_id")
+    if not policy_id:
+        return {}
+    return {"link": reverse("credits:policy_detail", args=[policy_id]), "link_label": _("Show the policy")}
 
 
 @task()

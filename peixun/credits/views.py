@@ -179,10 +179,12 @@ def policy_list(request):
 def policy_detail(request, pk):
     policy = selectors.policy_get(actor=request.actor, policy_id=pk)
     rules = selectors.rules_for(policy)
+    can_manage = can(request.actor, "credits.policy.manage")
+    job = selectors.activation_job(actor=request.actor, policy=policy) if can_manage else None
     return render(
         request,
         "credits/policy_detail.html",
-        {"policy": policy, "rules": rules, "can_manage": can(request.actor, "credits.policy.manage")},
+        {"policy": policy, "rules": rules, "can_manage": can_manage, "job": job},
     )
 
 
@@ -219,8 +221,9 @@ def policy_activate(request, pk):
         messages.success(
             request,
             _(
-                "The policy is active. Standings are recomputed from the unchanged ledger in the background "
-                "(see Background jobs); until then each page computes them directly."
+                "The policy is active. Standings (and the per-cycle summary, if the cycles changed) are "
+                "recomputed from the unchanged ledger in the background, as shown below; until then every "
+                "page and report computes them directly."
             ),
         )
     except DomainError as exc:

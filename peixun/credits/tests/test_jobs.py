@@ -1,5 +1,6 @@
 """The what-if comparison and the recomputation after activation run as background jobs (the real worker)."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,7 @@ from django.urls import reverse
 
 from peixun.core.models import AuditLog, Job
 from peixun.core.roles import Role
-from peixun.credits import selectors, services
+from peixun.credits import engine, selectors, services
 from peixun.credits.models import LedgerEntry, TeacherStanding
 from tests.factories import TeacherFactory, credit_policy, make_actor, post_credit
 
@@ -85,3 +86,118 @@ def test_activation_recomputes_stored_standings_in_a_job(client, province, count
     assert (row.policy_id, row.policy_version) == (draft.pk, draft.version)
     assert selectors.teacher_standing(actor=officer, teacher=teacher)[0].category("tongchou").missing == Decimal("4.00")
     assert LedgerEntry.objects.count() == entries  # the ledger is never rewritten
+
+
+@pytest.mark.django_db(transaction=True)
+def test_activating_new_cycles_rebuilds_the_summary_in_the_job_the_api_and_the_page_follow(
+    client, province, county, school
+):
+    from peixun.credits.models import CycleTotal, Policy
+
+    credit_policy("A", province=province)
+    teacher = TeacherFactory(school=school)
+    post_credit(teacher, "26")
+    officer = make_actor(Role.PROVINCE, region=province)
+    draft = services.policy_create_draft(actor=officer, name="三年周期", based_on=selectors.active_policy())
+    data = draft.data
+    data["cycle"] = {"start_year": 2020, "length": 3}
+    draft = services.policy_update_draft(actor=officer, policy=draft, data=data)
+    client.force_login(officer.user)
+
+    response = client.post(f"/api/credits/policies/{draft.pk}/activate")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "active" and body["job_status"] == "queued"
+    job = Job.objects.get(pk=body["job_id"], owner=officer.user, kind="credits.standings")
+    assert job.total == 2  # one teacher, two steps: the per-cycle summary, then the standings
+    assert client.get(body["status_url"]).json()["status"] == "queued"
+    # Nothing was rebuilt in the request: the old cycles' rows are still there, unused.
+    assert set(CycleTotal.objects.values_list("cycle_length", flat=True)) == {5}
+    assert not Policy.objects.get(pk=draft.pk).cycle_totals_ready
+    page = client.get(reverse("credits:policy_detail", args=[draft.pk])).content.decode()
+    assert 'data-testid="activation-job"' in page and f'id="job-{job.pk}"' in page and "hx-get" in page
+
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.progress == job.total == 2, job.message
+    status = client.get(body["status_url"]).json()
+    assert status["status"] == "succeeded" and status["percent"] == 100 and "汇总" in status["message"]
+    assert status["result"]["link"] == reverse("credits:policy_detail", args=[draft.pk])
+    assert set(CycleTotal.objects.values_list("cycle_length", flat=True)) == {3}
+    assert Policy.objects.get(pk=draft.pk).cycle_totals_ready
+    assert TeacherStanding.objects.get(teacher=teacher).policy_id == draft.pk
+    page = client.get(reverse("credits:policy_detail", args=[draft.pk])).content.decode()
+    assert 'data-testid="activation-job"' in page and f'id="job-{job.pk}"' not in page
+    assert client.get(reverse("core:job_detail", args=[job.pk])).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postings_during_the_activation_job_are_counted_once_without_deadlocks(province, school, monkeypatch):
+    """The job's chunks and postings lock the teacher first, so they take turns (PostgreSQL)."""
+    import random
+    import threading
+    from datetime import date
+
+    from django.db import close_old_connections, connection
+
+    from peixun.credits.models import CycleTotal
+
+    assert connection.vendor == "postgresql"
+    credit_policy("A", province=province)
+    teachers = TeacherFactory.create_batch(40, school=school)
+    for t in teachers:
+        post_credit(t, "2", earned_on=date(2024, 3, 1))
+    officer = make_actor(Role.PROVINCE, region=province)
+    draft = services.policy_create_draft(actor=officer, name="三年周期", based_on=selectors.active_policy())
+    data = draft.data
+    data["cycle"] = {"start_year": 2020, "length": 3}
+    draft = services.policy_update_draft(actor=officer, policy=draft, data=data)
+    services.policy_activate(actor=officer, policy=draft)
+    monkeypatch.setattr(services, "STANDINGS_CHUNK", 3)
+    errors, start = [], threading.Barrier(3)
+
+    def rebuild():
+        try:
+            start.wait(timeout=10)
+            services.policy_derived_rebuild()
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    def post(seed):
+        rng = random.Random(seed)
+        try:
+            start.wait(timeout=10)
+            for _ in range(30):
+                post_credit(rng.choice(teachers), "1", earned_on=date(2025, rng.randint(1, 6), 1))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=rebuild), threading.Thread(target=post, args=(1,))]
+    threads.append(threading.Thread(target=post, args=(2,)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert selectors.cycle_totals_definition() == (2020, 3)
+    rows = sorted(CycleTotal.objects.values_list("teacher_id", "cycle_start", "cycle_length", "category", "amount"))
+    services.cycle_totals_rebuild(selectors.active_rules())
+    assert rows == sorted(
+        CycleTotal.objects.values_list("teacher_id", "cycle_start", "cycle_length", "category", "amount")
+    )
+    assert sum(r[-1] for r in rows) == Decimal(2 * 40 + 60)
+    rules = selectors.active_rules()
+    for t in teachers:  # every stored standing is the new policy's and agrees with the ledger
+        stored = list(TeacherStanding.objects.filter(teacher=t))
+        assert stored and {row.policy_id for row in stored} == {draft.pk}
+        for row in stored:
+            entries = [engine.Entry(*values) for values in selectors._entry_rows(t.pk, rules, row.cycle_start)]
+            fresh = engine.summarize(rules, entries, cycle=row.cycle_start, probation=row.probation).to_json()
+            assert row.data == json.loads(json.dumps(fresh))
