@@ -38,3 +38,19 @@ def test_province_compares_a_draft_policy(demo, live_server, page):
     table = page.locator("[data-testid=whatif]").inner_text()
     assert "上城区" in table
     screenshot(page, "credits-whatif")
+
+
+def test_province_activates_a_draft_and_the_policy_page_follows_the_recomputation(demo, live_server, page):
+    login(page, live_server, "demo_province", DEMO_PASSWORD)
+    page.goto(f"{live_server.url}/credits/policies/")
+    page.click("text=学分制改革征求意见稿（预设方案B）")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('启用')")
+    job = page.locator("[data-testid=activation-job] [id^=job-]")
+    job.wait_for()
+    assert "启用后的重新计算" in page.locator("[data-testid=activation-job]").inner_text()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+    # The card polls the job (htmx) and shows it done without a reload.
+    page.wait_for_selector("[data-testid=activation-job] [data-testid=job-message]:has-text('重新计算')")
+    assert "100%" in job.inner_text()
+    screenshot(page, "credits-policy-activated")
