@@ -5,6 +5,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from peixun.accounts.middleware import SESSION_GRANT_KEY, active_grant
 from peixun.accounts.models import ApiToken
+from peixun.core.hotpath import Prepared
 from peixun.core.scopes import Actor
 
 
@@ -20,15 +21,23 @@ class SessionActorAuth(SessionAuth):
         return request.actor
 
 
+def _token_query(p):
+    return ApiToken.objects.select_related(
+        "user__teacher", "grant__region", "grant__school", "grant__institution"
+    ).filter(key_hash=p.key_hash, revoked_at__isnull=True, grant__is_active=True, user__is_active=True)[:1]
+
+
+# Every API call by a client starts here: one statement, compiled once per process (``hotpath``), with
+# everything ``Actor`` needs (user, grant with its scope, the teacher record).
+_token = Prepared(_token_query, key_hash=str)
+
+
 class TokenActorAuth(HttpBearer):
     def authenticate(self, request, token):
-        found = (
-            ApiToken.objects.select_related("user", "grant", "grant__region", "grant__school", "grant__institution")
-            .filter(key_hash=ApiToken.hash(token), revoked_at__isnull=True, grant__is_active=True, user__is_active=True)
-            .first()
-        )
-        if found is None:
+        found = next(iter(_token.bind(key_hash=ApiToken.hash(token)).run()), None)
+        if found is None or found.grant.user_id != found.user_id:
             return None
+        found.grant.user = found.user  # the same row: Actor reads the grant's user and its teacher
         now = timezone.now()
         if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 300:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)

@@ -63,3 +63,36 @@ def test_ids_masked_for_county_full_for_school(client, county, school):
 def test_openapi_served(client):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200 and "paths" in response.json()
+
+
+def test_a_token_request_reads_its_actor_in_one_statement(client, school):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    teacher = TeacherFactory(school=school)
+    actor = make_actor(Role.TEACHER, school=school, teacher=teacher)
+    headers = bearer(actor)
+    assert client.get("/api/core/me", **headers).status_code == 200  # compiled; "last used" stamped
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get("/api/core/me", **headers).json()
+    assert (body["role"], body["username"]) == ("teacher", actor.user.username)
+    assert len([q for q in captured.captured_queries if not q["sql"].startswith("SAVEPOINT")]) == 1
+
+
+def test_a_token_stops_working_when_revoked_or_its_grant_or_user_is_disabled(client, school):
+    from peixun.accounts.models import ApiToken, RoleGrant
+
+    for disable in ("revoke", "grant", "user", "other_users_grant"):
+        actor = make_actor(Role.SCHOOL, school=school)
+        token, raw = token_create(actor=actor, name="t")
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+        assert client.get("/api/core/me", **headers).status_code == 200
+        if disable == "revoke":
+            ApiToken.objects.filter(pk=token.pk).update(revoked_at="2026-01-01T00:00:00Z")
+        elif disable == "grant":
+            RoleGrant.objects.filter(pk=token.grant_id).update(is_active=False)
+        elif disable == "user":
+            type(actor.user).objects.filter(pk=actor.user.pk).update(is_active=False)
+        else:  # a token naming another user's grant acts for nobody
+            ApiToken.objects.filter(pk=token.pk).update(grant=make_actor(Role.SCHOOL, school=school).grant)
+        assert client.get("/api/core/me", **headers).status_code == 401, disable
