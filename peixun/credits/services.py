@@ -51,7 +51,8 @@ def _bump_total(entry: LedgerEntry, rules: Rules) -> None:
 
     The teacher row is locked first (FOR NO KEY UPDATE: ledger inserts still reference it), before
     any summary row: the rebuilds lock their teachers the same way before they replace those rows,
-    so a posting and a rebuild take turns instead of deadlocking.
+    so a posting and a rebuild take turns instead of deadlocking. The rebuilds lock teachers in id
+    order, so a transaction that posts for several teachers does so in id order too.
     """
     _lock_teacher(entry.teacher_id)
     _bump(
@@ -320,6 +321,8 @@ def ledger_post(
 
 
 def _reverse(entries: Iterable[LedgerEntry], *, actor: Actor | None, reason: str) -> list[LedgerEntry]:
+    """Post the reversals; callers pass the entries in teacher order (each locks its teacher, as the
+    chunks of the activation job do in that order)."""
     created = []
     rules = selectors.active_rules()
     for original in entries:
@@ -364,7 +367,7 @@ def ledger_reverse_source(
     live = _live(source_type, source_id)
     if teacher is not None:
         live = live.filter(teacher_id=teacher.pk)
-    created = _reverse(list(live.order_by("id")), actor=actor, reason=reason)
+    created = _reverse(list(live.order_by("teacher_id", "id")), actor=actor, reason=reason)
     if created:
         audit_record(
             actor,
@@ -381,7 +384,7 @@ def ledger_reverse_source(
 def ledger_reverse_project(*, actor: Actor | None, project, reason: str) -> list[LedgerEntry]:
     """Reverse every live entry a (deleted) project produced."""
     live = LedgerEntry.objects.filter(project_id=project.pk, reverses__isnull=True, reversed_by__isnull=True)
-    created = _reverse(list(live.order_by("id")), actor=actor, reason=reason)
+    created = _reverse(list(live.order_by("teacher_id", "id")), actor=actor, reason=reason)
     if created:
         audit_record(
             actor,

@@ -451,7 +451,9 @@ def sheet_approve(*, actor: Actor, sheet: ResultSheet) -> ResultSheet:
         raise Conflict(_("The project is no longer published; its results cannot be approved."))
     rules = active_rules()
     level = project.credit_level or project.level
-    results = list(sheet.results.select_related("teacher", "teacher__user"))
+    # In teacher order: each posting locks its teacher, and other writers that lock many teachers
+    # (the policy activation job) take them in that order, so they queue rather than deadlock.
+    results = list(sheet.results.select_related("teacher", "teacher__user").order_by("teacher_id"))
     posted: list[TraineeResult] = []
     for result in results:
         credits, online = result_credits(rules, project, result)
@@ -517,7 +519,7 @@ def sheet_cancel_approval(*, actor: Actor, sheet: ResultSheet, reason: str) -> R
         raise Conflict(_("Only approved results can have their approval cancelled."), code="not_approved")
     project_class = sheet.project_class
     text = _("Approval cancelled: %(reason)s") % {"reason": reason}
-    results = list(sheet.results.select_related("teacher", "teacher__user"))
+    results = list(sheet.results.select_related("teacher", "teacher__user").order_by("teacher_id"))  # as approving
     reversed_for: list[TraineeResult] = []
     count = 0
     for result in results:
