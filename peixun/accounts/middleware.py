@@ -1,6 +1,8 @@
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from peixun.accounts.models import RoleGrant
+from peixun.core.hotpath import Prepared
 from peixun.core.scopes import Actor
 
 SESSION_GRANT_KEY = "active_grant_id"
@@ -8,11 +10,22 @@ SESSION_GRANT_KEY = "active_grant_id"
 _ALWAYS_ALLOWED = ("/accounts/password/", "/accounts/logout/", "/static/", "/i18n/", "/verify/")
 
 
+def _grants_query(p):
+    return (
+        RoleGrant.objects.filter(user_id=p.user_id, is_active=True)
+        .select_related("user__teacher", "region", "school", "institution")
+        .order_by("pk")
+    )
+
+
+# Read on every signed-in page request: one statement, compiled once per process (``hotpath``), with
+# what ``Actor`` needs (the grant's scope, and the teacher record for the teacher role).
+_grants = Prepared(_grants_query, user_id=int)
+
+
 def active_grants(user) -> list:
     """In the order granted: the first is the role a user signs in with (the same on every database)."""
-    return list(
-        user.grants.filter(is_active=True).select_related("user", "region", "school", "institution").order_by("pk")
-    )
+    return _grants.bind(user_id=user.pk).run()
 
 
 def active_grant(user, wanted_id, grants: list | None = None):

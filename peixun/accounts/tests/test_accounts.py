@@ -109,3 +109,18 @@ def test_password_reset_by_school_admin_for_teacher(school, other_school):
 def test_session_expires_setting(settings):
     assert settings.SESSION_COOKIE_AGE <= 12 * 3600
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+
+
+def test_a_signed_in_request_reads_the_roles_and_the_teacher_in_one_statement(school, django_assert_num_queries):
+    from peixun.accounts.middleware import active_grant, active_grants
+    from peixun.core.scopes import Actor
+
+    teacher = make_actor(Role.TEACHER, school=school)
+    principal = make_actor(Role.SCHOOL, school=school, user=teacher.user)  # a second role, granted later
+    active_grants(teacher.user)  # compiles it (and, on PostgreSQL, prepares it for the session)
+    with django_assert_num_queries(1):
+        grants = active_grants(teacher.user)
+        actor = Actor.from_grant(active_grant(teacher.user, None, grants))
+    assert [g.pk for g in grants] == [teacher.grant.pk, principal.grant.pk]
+    assert actor.role == Role.TEACHER and actor.teacher_id == teacher.teacher_id
+    assert active_grant(teacher.user, principal.grant.pk, grants).role == Role.SCHOOL
