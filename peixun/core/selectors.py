@@ -1,4 +1,5 @@
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from .errors import NotFound
 from .models import AuditLog, Job, Notification
@@ -22,4 +23,4 @@ def job_get(*, user, job_id: int) -> Job:
     try:
         return Job.objects.get(pk=job_id, owner=user)
     except Job.DoesNotExist:
-        raise NotFound("任务不存在") from None
+        raise NotFound(_("The job does not exist or is not yours.")) from None

@@ -202,6 +202,13 @@ class CategoryRule:
     def label(self) -> str:
         return category_label(self.code)
 
+    @property
+    def level_minimums_text(self) -> str:
+        """The per-level minimums as people read them, e.g. "实践 80"."""
+        return "、".join(
+            f"{level_label(level)} {minimum.normalize():f}" for level, minimum in self.level_minimums.items()
+        )
+
 
 @dataclass(frozen=True)
 class SourceCap:

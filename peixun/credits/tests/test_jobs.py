@@ -11,6 +11,7 @@ from peixun.core.models import AuditLog, Job
 from peixun.core.roles import Role
 from peixun.credits import engine, selectors, services
 from peixun.credits.models import LedgerEntry, TeacherStanding
+from peixun.credits.policy import Rules
 from tests.factories import TeacherFactory, credit_policy, make_actor, post_credit
 
 
@@ -201,3 +202,13 @@ def test_postings_during_the_activation_job_are_counted_once_without_deadlocks(p
             entries = [engine.Entry(*values) for values in selectors._entry_rows(t.pk, rules, row.cycle_start)]
             fresh = engine.summarize(rules, entries, cycle=row.cycle_start, probation=row.probation).to_json()
             assert row.data == json.loads(json.dumps(fresh))
+
+
+@pytest.mark.django_db
+def test_the_policy_page_reads_level_minimums_as_words(client, province):
+    policy = credit_policy("B", province=province)  # probation: practical at least 80
+    assert any(c.level_minimums for c in Rules.from_data(policy.data).categories)
+    officer = make_actor(Role.PROVINCE, region=province)
+    client.force_login(officer.user)
+    page = client.get(reverse("credits:policy_detail", args=[policy.pk])).content.decode()
+    assert "实践 80" in page and "Decimal(" not in page and "{&#x27;" not in page
