@@ -54,7 +54,7 @@ def _bump_total(entry: LedgerEntry, rules: Rules) -> None:
     so a posting and a rebuild take turns instead of deadlocking. The rebuilds lock teachers in id
     order, so a transaction that posts for several teachers does so in id order too.
     """
-    _lock_teacher(entry.teacher_id)
+    rules = rules_after_lock(entry.teacher_id, rules)
     _bump(
         CycleTotal,
         {
@@ -76,6 +76,21 @@ def _bump_total(entry: LedgerEntry, rules: Rules) -> None:
     }
     _bump(CreditTotal, key, entry.amount)
     standing_refresh(entry.teacher_id, rules, rules.cycle_of(entry.earned_on))
+
+
+def rules_after_lock(teacher_id: int, rules: Rules) -> Rules:
+    """Lock the teacher row, then return the active policy's rules (``rules`` when still active).
+
+    A posting's caller may have read the rules before a new policy was activated. Read after the
+    lock, the policy is right: the activation job rebuilds a teacher's summaries under the same lock,
+    so either it runs after this posting commits (and counts it from the ledger) or it ran before,
+    and then this posting must add to the new policy's cycles, not to the old ones the job deletes.
+    """
+    _lock_teacher(teacher_id)
+    active = selectors.active_policy()
+    if active is not None and active.pk != rules.policy_id:
+        return selectors.rules_for(active)
+    return rules
 
 
 def _lock_teacher(teacher_id: int):
@@ -278,7 +293,7 @@ def ledger_post(
             _("Credits from this record are already on the ledger; reverse them before posting again."),
             code="already_posted",
         )
-    rules = rules or selectors.active_rules()
+    rules = rules_after_lock(teacher.pk, rules or selectors.active_rules())
     generation = LedgerEntry.objects.filter(**key, reverses__isnull=True).count()
     entry = LedgerEntry(
         teacher_id=teacher.pk,

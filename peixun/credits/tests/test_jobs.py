@@ -212,3 +212,41 @@ def test_the_policy_page_reads_level_minimums_as_words(client, province):
     client.force_login(officer.user)
     page = client.get(reverse("credits:policy_detail", args=[policy.pk])).content.decode()
     assert "实践 80" in page and "Decimal(" not in page and "{&#x27;" not in page
+
+
+@pytest.mark.django_db
+def test_a_posting_with_rules_read_before_an_activation_counts_under_the_new_policy(province, school):
+    from datetime import date
+
+    from peixun.credits.models import CycleTotal
+
+    credit_policy("A", province=province)
+    teacher = TeacherFactory(school=school)
+    post_credit(teacher, "4", earned_on=date(2024, 3, 1))
+    stale = selectors.active_rules()  # e.g. an approval that read the rules before the activation committed
+    officer = make_actor(Role.PROVINCE, region=province)
+    draft = services.policy_create_draft(actor=officer, name="三年周期", based_on=selectors.active_policy())
+    data = draft.data
+    data["cycle"] = {"start_year": 2020, "length": 3}
+    draft = services.policy_update_draft(actor=officer, policy=draft, data=data)
+    services.policy_activate(actor=officer, policy=draft)
+    services.policy_derived_rebuild()  # the job has already done this teacher
+
+    services.ledger_post(
+        actor=None,
+        teacher=teacher,
+        category="tongchou",
+        amount=Decimal("3"),
+        source_type="result",
+        source_id=987654,
+        earned_on=date(2025, 3, 1),
+        rules=stale,
+    )
+    rows = sorted(CycleTotal.objects.values_list("teacher_id", "cycle_start", "cycle_length", "category", "amount"))
+    assert {r[2] for r in rows} == {3}  # nothing added to the old five-year cycles
+    services.cycle_totals_rebuild(selectors.active_rules())
+    assert rows == sorted(
+        CycleTotal.objects.values_list("teacher_id", "cycle_start", "cycle_length", "category", "amount")
+    )
+    standing = TeacherStanding.objects.get(teacher=teacher, cycle_length=3, cycle_start=2023)
+    assert standing.policy_id == draft.pk
