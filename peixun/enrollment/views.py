@@ -10,9 +10,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from peixun.catalog.models import ProjectClass
 from peixun.core.decorators import roles_required
-from peixun.core.errors import DomainError
+from peixun.core.errors import DomainError, NotFound
 from peixun.core.lists import paginate
 from peixun.core.roles import Role
 from peixun.core.scopes import get_visible
@@ -47,17 +46,16 @@ def _back(request, default: str) -> str:
 def select(request):
     """The classes that match the teacher, with seats, fees, credits and their effect on progress."""
     actor = request.actor
-    teacher = actor_teacher(actor)
-    term = selectors.term_for(_int(request.GET.get("term")))
     if request.method == "POST":
-        project_class = ProjectClass.objects.filter(pk=_int(request.POST.get("class"))).first()
+        # The rush's page path: the service reads the teacher and the class itself (scoped), so nothing
+        # is read here first.
+        class_id = _int(request.POST.get("class"))
         back = _back(request, request.path)
-        if project_class is None:
-            messages.error(request, _("The object does not exist or is outside your scope."))
-            return redirect(back)
         try:
+            if class_id is None:
+                raise NotFound(_("The object does not exist or is outside your scope."))
             e = services.enrollment_select(
-                actor=actor, project_class=project_class, request_key=request.POST.get("request_key", "")
+                actor=actor, project_class=class_id, request_key=request.POST.get("request_key", "")
             )
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -73,6 +71,8 @@ def select(request):
         else:
             messages.info(request, _("This request was already handled: %(state)s.") % {"state": e.get_state_display()})
         return redirect("enrollment:mine")
+    teacher = actor_teacher(actor)
+    term = selectors.term_for(_int(request.GET.get("term")))
     rows, state, mine = [], None, []
     if term is not None:
         state = paginate(

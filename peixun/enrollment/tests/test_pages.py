@@ -58,6 +58,9 @@ def test_select_errors_are_messages_not_500s(client, teacher_actor, term, klass)
     assert response.status_code == 200 and "已结束" in response.content.decode()
     bad = client.post(reverse("enrollment:select"), {"class": "99999999999999999999"}, follow=True)
     assert bad.status_code == 200 and not Enrollment.objects.exists()
+    assert "不存在" in bad.content.decode()
+    missing = client.post(reverse("enrollment:select"), {"class": klass.pk + 1000}, follow=True)
+    assert missing.status_code == 200 and "不存在" in missing.content.decode() and not Enrollment.objects.exists()
 
 
 def test_upcoming_round_shows_a_countdown(client, teacher_actor, term):
