@@ -250,3 +250,21 @@ def test_a_posting_with_rules_read_before_an_activation_counts_under_the_new_pol
     )
     standing = TeacherStanding.objects.get(teacher=teacher, cycle_length=3, cycle_start=2023)
     assert standing.policy_id == draft.pk
+
+
+@pytest.mark.django_db
+def test_a_setup_activation_with_new_cycles_leaves_the_per_cycle_summary_ready(province, school):
+    from datetime import date
+
+    from peixun.credits.models import Policy
+
+    teacher = TeacherFactory(school=school)
+    post_credit(teacher, "5", earned_on=date(2024, 3, 1))
+    officer = make_actor(Role.PROVINCE, region=province)
+    draft = services.policy_create_draft(actor=officer, name="三年周期", preset="A", province=province)
+    data = draft.data
+    data["cycle"] = {"start_year": 2020, "length": 3}
+    draft = services.policy_update_draft(actor=officer, policy=draft, data=data)
+    services.policy_activate(actor=None, policy=draft)  # as a setup command does: rebuilt at once
+    assert Policy.objects.get(pk=draft.pk).cycle_totals_ready
+    assert selectors.cycle_totals_definition() == (2020, 3)
