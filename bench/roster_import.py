@@ -76,6 +76,40 @@ def setup_django(url: str) -> None:
 
 # --- the child: one import in a fresh process ------------------------------------------------
 
+# Where the time goes: statements by a piece of their text (first match), and the Python steps
+# around them (the checking of rows includes the COPY into staging, which runs alongside it).
+SQL_STEPS = (
+    ("ANALYZE roster_rosterimportrow", "staging statistics"),
+    ("d.first_line", "duplicates (SQL)"),
+    ("COUNT(*), COUNT(t.id)", "preview counts"),
+    ("NOT EXISTS (SELECT 1 FROM roster_rosterimportrow r", "preview: not in file"),
+    ("FROM roster_rosterimportrow r LEFT JOIN roster_teacher t", "preview samples"),
+    ('COUNT(*) AS "__count" FROM "roster_rosterimportrow"', "apply: staged rows count"),
+    ("LEFT JOIN orgs_school", "apply: schools re-check"),
+    ("UPDATE roster_teacher AS t", "apply: UPDATE changed"),
+    ("INSERT INTO roster_teacher", "apply: INSERT new"),
+    ("FOREIGN KEY", "apply: foreign keys"),
+    ("CREATE INDEX", "apply: index builds"),
+    ("ADD CONSTRAINT", "apply: index builds"),
+    ('DELETE FROM "roster_rosterimportrow"', "staging clean-up"),
+)
+PY_STEPS = (
+    ("open_upload", "open file (encoding, layout)"),
+    ("_check_in_two", "check rows + COPY (2 processes)"),
+    ("_duplicate_ids", "duplicates (Python merge)"),
+)
+
+
+def _timed(function, label: str, steps: dict):
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            steps[label] = steps.get(label, 0.0) + time.perf_counter() - start
+
+    return timed
+
 
 def child(path: str) -> int:
     import resource
@@ -95,17 +129,24 @@ def child(path: str) -> int:
     actor = Actor.from_grant(grant)
     reverse("roster:import_detail", args=[1])  # a running worker has its URLconf loaded already
     slow: list[tuple[float, str]] = []
-    if os.environ.get("BENCH_SQL_PROFILE"):
-        from django.db import connection
+    steps: dict[str, float] = {}
+    from django.db import connection
 
-        def timer(execute, sql, params, many, context):
-            start = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                slow.append((time.perf_counter() - start, " ".join(str(sql).split())[:300]))
+    def timer(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            took = time.perf_counter() - start
+            text = " ".join(str(sql).split())
+            label = next((name for key, name in SQL_STEPS if key in text), "other SQL")
+            steps[label] = steps.get(label, 0.0) + took
+            slow.append((took, text[:300]))
 
-        connection.execute_wrappers.append(timer)
+    connection.execute_wrappers.append(timer)
+    for name, label in PY_STEPS:
+        if hasattr(imports, name):
+            setattr(imports, name, _timed(getattr(imports, name), label, steps))
     profile = None
     if os.environ.get("BENCH_CPROFILE"):
         import cProfile
@@ -140,8 +181,9 @@ def child(path: str) -> int:
     if profile is not None:
         profile.disable()
         profile.dump_stats(os.environ["BENCH_CPROFILE"])
-    for took, sql in sorted(slow, reverse=True)[:12]:
-        sys.stderr.write(f"{took:8.3f}s  {sql}\n")
+    if os.environ.get("BENCH_SQL_PROFILE"):
+        for took, sql in sorted(slow, reverse=True)[:12]:
+            sys.stderr.write(f"{took:8.3f}s  {sql}\n")
     print(
         json.dumps(
             {
@@ -149,6 +191,7 @@ def child(path: str) -> int:
                 "preview": {k: imp.counts.get(k) for k in ("new", "changed", "unchanged", "missing", "errors")},
                 "applied": imp.counts.get("applied"),
                 "phases": phases,
+                "steps": steps,
                 "total": total,
                 "rss_before_kib": rss_before,
                 "peak_rss_kib": peak,
@@ -299,6 +342,7 @@ def main() -> int:  # noqa: C901 - one linear script
             f"{small.stat().st_size / 2**20:.0f} MiB ({time.perf_counter() - t:.1f} s)"
         )
 
+        load_start = f"{os.getloadavg()[0]:.1f}"
         copies = {big: [], small: []}
         for path in (small, big):
             copies[path].append(copy_baseline(url, path, headers, left()))
@@ -312,7 +356,7 @@ def main() -> int:  # noqa: C901 - one linear script
         for path in (small, big):
             copies[path].append(copy_baseline(url, path, headers, left()))
 
-        print()
+        print(f"\nload average at the start {load_start}, at the end {os.getloadavg()[0]:.1f}")
         heads = ("rows", "import", "(upload", "validate", "apply)", "psql \\copy", "ratio", "peak RSS", "RSS before")
         print(" ".join(h.rjust(w) for h, w in zip(heads, (9, 9, 8, 9, 8, 10, 6, 9, 10))))
         for label, path, result in (
@@ -327,6 +371,11 @@ def main() -> int:  # noqa: C901 - one linear script
                 f" {ph['confirm'] + ph['apply']:>7.1f}s {copy:>9.2f}s {result['total'] / copy:>6.2f}"
                 f" {result['peak_rss_kib'] / 1024:>7.0f}MiB {result['rss_before_kib'] / 1024:>8.0f}MiB  ({label})"
             )
+        print()
+        labels = list(dict.fromkeys(k for r in (results[big], rerun) for k in r["steps"]))
+        print(f"{'where the time goes (s)':<36} {'600k new':>9} {'re-run':>9}")
+        for label in labels:
+            print(f"{label:<36} {results[big]['steps'].get(label, 0):>9.2f} {rerun['steps'].get(label, 0):>9.2f}")
         print()
         for label, result in (("100k", results[small]), ("600k", results[big]), ("re-run", rerun)):
             print(f"{label}: preview {result['preview']}, applied {result['applied']}")

@@ -147,6 +147,31 @@ def test_every_row_error_is_reported_with_line_and_column(county_admin, schools,
     assert imp.counts["errors"] == 13
 
 
+@pytest.mark.parametrize("lookup_ids", [500, 1])
+def test_duplicate_ids_are_found_whether_looked_up_or_grouped(county_admin, schools, monkeypatch, lookup_ids):
+    """The row check notes the IDs it meets twice; up to DUPLICATE_LOOKUP_IDS of them are looked
+    up alone, more are found by grouping the whole file: the same problems either way. A bad row
+    does not count as a first occurrence (it is not staged)."""
+    from peixun.roster import imports
+
+    monkeypatch.setattr(imports, "DUPLICATE_LOOKUP_IDS", lookup_ids)
+    rows = rows_for(schools, 10)
+    same = ("身份证件号", "出生日期", "性别")
+    rows[4].update({k: rows[1][k] for k in same})  # line 6 repeats line 3
+    rows[7].update({k: rows[1][k] for k in same})  # line 9 too
+    rows[8].update({k: rows[2][k] for k in same})  # line 10 repeats line 4
+    rows[5]["姓名"] = ""  # line 7: a bad row ...
+    rows[6].update({k: rows[5][k] for k in same})  # ... so line 8 is the first good row with its ID
+    imp = upload(county_admin, csv_bytes(rows))
+    assert imp.status == S.INVALID
+    assert problems(imp) == [
+        (6, "身份证件号", "身份证件号与第3行重复"),
+        (7, "姓名", "“姓名”不能为空"),
+        (9, "身份证件号", "身份证件号与第3行重复"),
+        (10, "身份证件号", "身份证件号与第4行重复"),
+    ]
+
+
 def test_a_row_reports_all_its_problems(county_admin, schools):
     rows = rows_for(schools, 1)
     rows[0].update({"姓名": "", "任教学科": "魔法", "学校代码": "NOPE"})
