@@ -273,7 +273,33 @@ def _supersede_older(imp: RosterImport) -> None:
 
 
 def _clear_staging(import_id: int) -> None:
+    """Remove an import's staging rows: on PostgreSQL by emptying the table when they are the
+    only ones in it (no dead rows left for the next import to scan or a vacuum to clean)."""
+    if connection.vendor == "postgresql" and _truncate_staging_if_only(import_id):
+        return
     RosterImportRow.objects.filter(roster_import_id=import_id)._raw_delete(connection.alias)
+
+
+def _truncate_staging_if_only(import_id: int) -> bool:
+    """TRUNCATE the staging table if it holds no other import's rows. The table is locked first
+    without waiting (another import writing or reading staging: give up, delete instead), so no
+    other import's rows can appear before the commit; two index probes tell whether there are any."""
+    from django.db.utils import OperationalError
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {ROW_TABLE} IN ACCESS EXCLUSIVE MODE NOWAIT")
+            cursor.execute(
+                f"""SELECT EXISTS (SELECT 1 FROM {ROW_TABLE} WHERE roster_import_id < %s)
+                    OR EXISTS (SELECT 1 FROM {ROW_TABLE} WHERE roster_import_id > %s)""",
+                [import_id, import_id],
+            )
+            if cursor.fetchone()[0]:
+                return False
+            cursor.execute(f"TRUNCATE {ROW_TABLE}")
+    except OperationalError:  # the lock is taken (LockNotAvailable)
+        return False
+    return True
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -742,18 +768,38 @@ def _foreign_id_errors(import_id: int, scope: ImportScope, column: str) -> Itera
         )
 
 
-def _school_errors(import_id: int, scope: ImportScope, column: str) -> Iterator[tuple]:
-    """Staged rows whose school has since been removed, deactivated or moved out of scope (apply time)."""
+def _school_gone(scope: ImportScope) -> tuple[str, list]:
+    """SQL true for a staged row ``r`` (joined with its school ``s``) whose school has since been
+    removed, deactivated or moved out of scope."""
     if scope.everything:
         condition, params = "1 = 1", []
     else:
         sql, params = scope.schools().values("pk").query.sql_with_params()
         condition, params = f"s.id IN ({sql})", list(params)
+    return f"(s.id IS NULL OR s.is_active = %s OR NOT ({condition}))", [False, *params]
+
+
+def _staging_check(import_id: int, scope: ImportScope) -> tuple[int, int]:
+    """(staged rows, of which with a school now gone) in one pass over the import's staging rows."""
+    gone, params = _school_gone(scope)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT COUNT(*), COUNT(*) FILTER (WHERE {gone}) FROM {ROW_TABLE} r
+                LEFT JOIN {SCHOOL_TABLE} s ON s.id = r.school_id WHERE r.roster_import_id = %s""",
+            [*params, import_id],
+        )
+        staged, gone_rows = cursor.fetchone()
+    return staged, gone_rows
+
+
+def _school_errors(import_id: int, scope: ImportScope, column: str) -> Iterator[tuple]:
+    """Staged rows whose school has since been removed, deactivated or moved out of scope (apply time)."""
+    gone, params = _school_gone(scope)
     sql = f"""
         SELECT r.line, r.school_code FROM {ROW_TABLE} r
         LEFT JOIN {SCHOOL_TABLE} s ON s.id = r.school_id
-        WHERE r.roster_import_id = %s AND (s.id IS NULL OR s.is_active = %s OR NOT ({condition})) ORDER BY r.line"""
-    for line, code in _stream(sql, [import_id, False, *params]):
+        WHERE r.roster_import_id = %s AND {gone} ORDER BY r.line"""
+    for line, code in _stream(sql, [import_id, *params]):
         yield (import_id, line, column[:40], f"学校代码“{code}”对应的学校已不存在、已停用或不在管理范围内")
 
 
@@ -992,14 +1038,15 @@ def roster_import_apply(*, actor: Actor, roster_import: RosterImport, mark_leave
     if mark_leavers is not None:
         imp.mark_leavers = mark_leavers
     _lock_roster()
-    if RosterImportRow.objects.filter(roster_import_id=imp.pk).count() != imp.staged_rows:
-        raise Conflict(_("The checked data of this import is incomplete; upload the file again."))
     scope = ImportScope.of(imp)
+    staged, school_gone = _staging_check(imp.pk, scope)
+    if staged != imp.staged_rows:
+        raise Conflict(_("The checked data of this import is incomplete; upload the file again."))
 
     # Re-validate: the roster and the schools may have changed since the preview.
     id_column = "身份证件号"
     code_column = "学校代码"
-    found = _record_errors(_school_errors(imp.pk, scope, code_column))
+    found = _record_errors(_school_errors(imp.pk, scope, code_column)) if school_gone else 0
     found += _record_errors(_foreign_id_errors(imp.pk, scope, id_column))
     if found:
         imp.status = S.INVALID

@@ -402,6 +402,32 @@ def test_teacher_marked_left_comes_back_when_in_the_file(county_admin, schools):
     assert Teacher.objects.get().status == Teacher.Status.ACTIVE
 
 
+def test_apply_refuses_an_import_whose_staged_rows_are_incomplete(county_admin, schools):
+    imp = upload(county_admin, csv_bytes(rows_for(schools, 4)))
+    assert imp.status == S.PREVIEW
+    RosterImportRow.objects.filter(roster_import_id=imp.pk, line=3).delete()
+    with pytest.raises(Conflict):
+        services.roster_import_confirm(actor=county_admin, roster_import=imp)
+    assert Teacher.objects.count() == 0
+
+
+def test_applying_one_import_keeps_the_staged_rows_of_another(county_admin, schools, other_county):
+    """Staging is emptied at once only when no other import has rows there."""
+    other_admin = make_actor(Role.COUNTY, region=other_county)
+    other_schools = [SchoolFactory(county=other_county)]
+    mine = upload(county_admin, csv_bytes(rows_for(schools, 3)))
+    theirs = upload(other_admin, csv_bytes(rows_for(other_schools, 2, seed=2, start=100)))
+    assert mine.status == theirs.status == S.PREVIEW
+    mine = services.roster_import_confirm(actor=county_admin, roster_import=mine)
+    assert mine.status == S.APPLIED
+    assert RosterImportRow.objects.filter(roster_import_id=mine.pk).count() == 0
+    assert RosterImportRow.objects.filter(roster_import_id=theirs.pk).count() == 2
+    theirs = services.roster_import_confirm(actor=other_admin, roster_import=theirs)
+    assert theirs.status == S.APPLIED and theirs.counts["applied"]["new"] == 2
+    assert RosterImportRow.objects.count() == 0
+    assert Teacher.objects.count() == 5
+
+
 def test_apply_revalidates_against_the_current_database(county_admin, schools, other_school):
     rows = rows_for(schools, 3)
     imp = upload(county_admin, csv_bytes(rows))
