@@ -340,6 +340,38 @@ def test_changes_show_field_diffs_and_leave_local_fields_alone(county_admin, sch
     assert (teacher.phone, teacher.remarks, teacher.post) == ("13900001111", "班主任", "head_teacher")
 
 
+def _track_counts_off() -> None:
+    """PostgreSQL without the per-transaction row counters the one-statement apply reads: it
+    falls back to an UPDATE and an INSERT."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL track_counts = off")  # until the test's transaction ends
+
+
+@pytest.mark.parametrize("counters", ["kept", "off"])
+def test_applied_figures_split_new_changed_unchanged(settings, county_admin, schools, counters):
+    if counters == "off":
+        _track_counts_off()
+    rows = rows_for(schools, 5)
+    services.roster_import_confirm(actor=county_admin, roster_import=upload(county_admin, csv_bytes(rows[:3])))
+    Teacher.objects.filter(national_id=rows[0]["身份证件号"]).update(name="改过的名字")
+    imp = upload(county_admin, csv_bytes(rows))
+    assert (imp.counts["new"], imp.counts["changed"], imp.counts["unchanged"]) == (2, 1, 2)
+    imp = services.roster_import_confirm(actor=county_admin, roster_import=imp)
+    assert imp.counts["applied"] == {"new": 2, "changed": 1, "unchanged": 2, "left": 0}
+    assert Teacher.objects.get(national_id=rows[0]["身份证件号"]).name == rows[0]["姓名"]
+    assert Teacher.objects.count() == 5
+    # A large first import (indexes rebuilt) takes the same path.
+    settings.PEIXUN_IMPORT_REBUILD_ROWS = 3
+    imp = upload(county_admin, csv_bytes(rows_for(schools, 7, seed=3, start=200)))
+    imp = services.roster_import_confirm(actor=county_admin, roster_import=imp)
+    assert imp.counts["applied"] == {"new": 7, "changed": 0, "unchanged": 0, "left": 0}
+    assert Teacher.objects.count() == 12
+
+
 def test_columns_absent_from_the_file_are_not_blanked(county_admin, schools):
     rows = rows_for(schools, 2)
     services.roster_import_confirm(actor=county_admin, roster_import=upload(county_admin, csv_bytes(rows)))
@@ -379,6 +411,24 @@ def test_mark_leavers_only_inside_scope(county_admin, schools, other_school):
     gone.refresh_from_db()
     outside.refresh_from_db()
     assert gone.status == Teacher.Status.LEFT and outside.status == Teacher.Status.ACTIVE
+
+
+@pytest.mark.parametrize("with_duplicate", [False, True])
+def test_not_in_file_counts_teachers_in_post_in_scope_once(county_admin, schools, other_school, with_duplicate):
+    """Counted from the rows the preview matches when the file's IDs are unique, by an anti-join
+    when a duplicate makes a teacher match twice: the same figure."""
+    rows = rows_for(schools, 4)
+    for row in rows[:3]:  # three teachers already on the roster, all in the file
+        TeacherFactory(school=schools[0], national_id=row["身份证件号"], birth_date=date.fromisoformat(row["出生日期"]))
+    gone = [TeacherFactory(school=schools[1]), TeacherFactory(school=schools[0])]
+    TeacherFactory(school=schools[0], status=Teacher.Status.LEFT)  # not in post: not counted
+    TeacherFactory(school=other_school)  # outside the county: not counted
+    if with_duplicate:
+        rows.append(dict(rows[1]))
+    imp = upload(county_admin, csv_bytes(rows))
+    assert imp.counts["missing"] == 2
+    assert imp.counts["errors"] == (1 if with_duplicate else 0)
+    assert sorted(m["national_id"] for m in imp.samples["missing"]) == sorted(t.national_id for t in gone)
 
 
 def test_without_mark_leavers_missing_teachers_stay(county_admin, schools):
