@@ -615,17 +615,38 @@ def _layout(path, encoding: str) -> Layout:
     return Layout(lines, plain and not cr_before, middle if middle < pos else 0, middle_line)
 
 
+HEADER_SEARCH_LINES = 10
+
+
+def _is_header(values) -> bool:
+    return sum(1 for v in values if _clean_header(v) in HEADER_LOOKUP) >= 2
+
+
+def _delimiter(lines: list[str]) -> str:
+    """Comma or tab: the one with which one of a CSV file's first lines reads as the header (a
+    title line above it may hold neither, or the other), the commoner one first; else the one
+    those lines hold more of."""
+    ranked = sorted((",", "\t"), key=lambda d: -sum(line.count(d) for line in lines))
+    for delimiter in ranked:
+        try:
+            if any(_is_header(values) for values in csv.reader(lines, delimiter=delimiter)):
+                return delimiter
+        except csv.Error:  # reported with its line when the file is read
+            break
+    return ranked[0]
+
+
 def _find_header(records: Iterator[tuple[int, list]]) -> tuple[int, list]:
     """The header is the first row naming at least two known columns (a title row may precede it)."""
     first = None
-    for _ in range(10):
+    for _ in range(HEADER_SEARCH_LINES):
         try:
             line, values = next(records)
         except StopIteration:
             break
         if first is None and any(_text(v).strip() for v in values):
             first = (line, values)
-        if sum(1 for v in values if _clean_header(v) in HEADER_LOOKUP) >= 2:
+        if _is_header(values):
             return line, values
     if first is None:
         raise FileProblem("文件为空")
@@ -660,9 +681,9 @@ def read_csv(path, *, header_only: bool = False) -> Sheet:
     layout = None if header_only else _layout(path, encoding)
     fh = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by Sheet.close / the generator
     try:
-        sample = fh.readline()
+        sample = [line for line in (fh.readline() for _ in range(HEADER_SEARCH_LINES)) if line]
         fh.seek(0)
-        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+        delimiter = _delimiter(sample)
         stream = _records(csv.reader(fh, delimiter=delimiter), 1)
         header_line, headers = _find_header(stream)
     except Exception:

@@ -265,6 +265,27 @@ def test_title_line_above_the_header_is_skipped(county_admin, schools):
     assert "表头在第 2 行，上面的行已跳过。" in imp.notices
 
 
+@pytest.mark.parametrize("title", ["教职工基本信息导出", "教职工基本信息,2024年秋季"])
+def test_tab_separated_file_with_a_title_line_is_read_by_tabs(county_admin, schools, title):
+    """The delimiter is the one with which a line reads as the header, not the first line's
+    commoner one (the title may hold neither, or a comma)."""
+    rows = rows_for(schools, 3)
+    imp = upload(county_admin, csv_bytes(rows, delimiter="\t", prefix_lines=[title]), name="roster.txt")
+    assert imp.status == S.PREVIEW, problems(imp)
+    assert imp.counts["new"] == 3 and "表头在第 2 行，上面的行已跳过。" in imp.notices
+    assert imp.samples["new"][0]["name"] == rows[0]["姓名"]
+
+
+def test_delimiter_is_the_headers_one():
+    from peixun.roster.importing import _delimiter
+
+    header = "姓名,身份证件号,学校代码"
+    assert _delimiter(["标题\n", header + "\n"]) == ","
+    assert _delimiter(["标题,2024\n", header.replace(",", "\t") + "\n"]) == "\t"
+    assert _delimiter(["a\tb\n", "c,d,e\n"]) == ","  # no header among them: the commoner one
+    assert _delimiter(["a\tb,c\n"]) == ","  # a tie: comma, as before
+
+
 def test_missing_required_headers_are_refused_up_front(county_admin, schools):
     rows = rows_for(schools, 2)
     headers = [h for h in rows[0] if h not in ("身份证件号", "学校代码")]
