@@ -85,13 +85,16 @@ SQL_STEPS = (
     ("NOT EXISTS (SELECT 1 FROM roster_rosterimportrow r", "preview: not in file"),
     ("FROM roster_rosterimportrow r LEFT JOIN roster_teacher t", "preview samples"),
     ('COUNT(*) AS "__count" FROM "roster_rosterimportrow"', "apply: staged rows count"),
-    ("LEFT JOIN orgs_school", "apply: schools re-check"),
+    ("LEFT JOIN orgs_school", "apply: staged rows, schools re-check"),
+    ("MERGE INTO roster_teacher", "apply: MERGE (update + insert)"),
     ("UPDATE roster_teacher AS t", "apply: UPDATE changed"),
     ("INSERT INTO roster_teacher", "apply: INSERT new"),
     ("FOREIGN KEY", "apply: foreign keys"),
     ("CREATE INDEX", "apply: index builds"),
     ("ADD CONSTRAINT", "apply: index builds"),
     ('DELETE FROM "roster_rosterimportrow"', "staging clean-up"),
+    ("TRUNCATE roster_rosterimportrow", "staging clean-up"),
+    ("LOCK TABLE roster_rosterimportrow", "staging clean-up"),
 )
 PY_STEPS = (
     ("open_upload", "open file (encoding, layout)"),
