@@ -821,7 +821,7 @@ def preview(
     """The preview's counts and a few rows of each kind (for changed rows, old → new per field).
 
     One pass over the staging rows joined with the roster counts each kind (new / changed /
-    unchanged); samples are read only for the kinds there are, and without sorting, so they cost
+    unchanged; none into an empty roster); samples are read only for the kinds there are, and without sorting, so they cost
     a few rows each. Teachers in post in scope missing from the file: when the staged IDs are
     ``ids_unique`` (no duplicate within the file), the same pass counts those it matches, and
     the rest is a count of the scope's teachers; else one anti-join. Their samples are read only
@@ -836,12 +836,16 @@ def preview(
     condition, params = scope.teacher_condition("t")
     in_post = f"t.status = %s AND {condition}"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT COUNT(*), COUNT(t.id), COALESCE(SUM(CASE WHEN t.id IS NOT NULL AND {differs}
-                       THEN 1 ELSE 0 END), 0), COUNT(*) FILTER (WHERE {in_post}) {base}""",
-            [ACTIVE, *params, imp.pk],
-        )
-        total, matched, changed, matched_in_post = cursor.fetchone()
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {TEACHER_TABLE})")
+        if cursor.fetchone()[0]:
+            cursor.execute(
+                f"""SELECT COUNT(*), COUNT(t.id), COALESCE(SUM(CASE WHEN t.id IS NOT NULL AND {differs}
+                           THEN 1 ELSE 0 END), 0), COUNT(*) FILTER (WHERE {in_post}) {base}""",
+                [ACTIVE, *params, imp.pk],
+            )
+            total, matched, changed, matched_in_post = cursor.fetchone()
+        else:  # an empty roster (a first import): every staged row is new, no pass needed to say so
+            total, matched, changed, matched_in_post = imp.staged_rows, 0, 0, 0
         counts = {"new": total - matched, "changed": int(changed), "unchanged": matched - int(changed)}
         # A few rows of each kind there is: no ORDER BY, so the scan stops at the first rows it
         # finds (in file order, as the staging rows were written) instead of sorting them all.
