@@ -10,9 +10,8 @@ exports them, UTF-8 with BOM, valid-checksum IDs) and a 100,000-row one, then fo
     (``roster_import_create``: store, hash, header check) → the validation task (parse every
     row, a large CSV file in two processes → staging by COPY → duplicate / scope checks →
     preview counts and samples) → confirm (``roster_import_confirm``, which hands a large file
-    to the worker) → the apply task (one UPDATE … FROM and one INSERT … SELECT into the roster
-    — into an empty one without its secondary indexes and constraints, re-created after —,
-    audit). Each runs in a fresh
+    to the worker) → the apply task (one MERGE into the roster — into an empty one without its
+    secondary indexes and constraints, re-created after —, audit). Each runs in a fresh
     process into an empty roster; that process's peak RSS is printed, so 100k against 600k
     rows shows whether memory stays flat;
   * ``psql \\copy`` of the same file into a plain table with one text column per CSV column,

@@ -4,12 +4,14 @@
   validates it inline when small, else queues ``tasks.validate_roster_import`` for the worker.
 * ``run_validation`` streams the file once: each row is checked (``importing.RowParser``) and
   the good ones are bulk-loaded into ``RosterImportRow`` (COPY on PostgreSQL), problems into
-  ``RosterImportError``. Checks that need the database (duplicates within the file, IDs held
-  by another scope) and the preview counts are set-based SQL over the staging rows.
+  ``RosterImportError``. Checks that need the database (duplicates within the file — looked for
+  only among the IDs the row check met twice —, IDs held by another scope) and the preview
+  counts are set-based SQL over the staging rows.
 * ``roster_import_apply`` re-validates against the current database and writes everything in
-  one transaction: UPDATE of the changed teachers (only the columns the file carries), INSERT
-  of the new ones, optionally marking teachers not in the file as left. Rows that did not
-  change are not touched, so applying the same file again changes nothing.
+  one transaction: the changed teachers updated (only the columns the file carries) and the new
+  ones inserted (one MERGE on PostgreSQL, UPDATE + INSERT elsewhere), optionally marking teachers
+  not in the file as left. Rows that did not change are not touched, so applying the same file
+  again changes nothing.
 """
 
 from __future__ import annotations
