@@ -26,6 +26,18 @@ def _draft_asking_30(officer):
     return services.policy_update_draft(actor=officer, policy=draft, data=data)
 
 
+def _draft_with_three_year_cycles(officer, *, province=None):
+    """A draft cutting the cycles anew (2020–2022, 2023–2025, …): the per-cycle summary must be rebuilt.
+    Based on the active policy, or on preset A in ``province`` when there is none."""
+    if province is None:
+        draft = services.policy_create_draft(actor=officer, name="三年周期", based_on=selectors.active_policy())
+    else:
+        draft = services.policy_create_draft(actor=officer, name="三年周期", preset="A", province=province)
+    data = draft.data
+    data["cycle"] = {"start_year": 2020, "length": 3}
+    return services.policy_update_draft(actor=officer, policy=draft, data=data)
+
+
 @pytest.mark.django_db(transaction=True)  # the worker commits and closes connections like in production
 def test_whatif_runs_in_the_background_and_the_page_shows_the_result(client, province, county, school):
     credit_policy("A", province=province)
@@ -99,10 +111,7 @@ def test_activating_new_cycles_rebuilds_the_summary_in_the_job_the_api_and_the_p
     teacher = TeacherFactory(school=school)
     post_credit(teacher, "26")
     officer = make_actor(Role.PROVINCE, region=province)
-    draft = services.policy_create_draft(actor=officer, name="三年周期", based_on=selectors.active_policy())
-    data = draft.data
-    data["cycle"] = {"start_year": 2020, "length": 3}
-    draft = services.policy_update_draft(actor=officer, policy=draft, data=data)
+    draft = _draft_with_three_year_cycles(officer)
     client.force_login(officer.user)
 
     response = client.post(f"/api/credits/policies/{draft.pk}/activate")
@@ -150,10 +159,7 @@ def test_postings_during_the_activation_job_are_counted_once_without_deadlocks(p
     for t in teachers:
         post_credit(t, "2", earned_on=date(2024, 3, 1))
     officer = make_actor(Role.PROVINCE, region=province)
-    draft = services.policy_create_draft(actor=officer, name="三年周期", based_on=selectors.active_policy())
-    data = draft.data
-    data["cycle"] = {"start_year": 2020, "length": 3}
-    draft = services.policy_update_draft(actor=officer, policy=draft, data=data)
+    draft = _draft_with_three_year_cycles(officer)
     services.policy_activate(actor=officer, policy=draft)
     monkeypatch.setattr(services, "STANDINGS_CHUNK", 3)
     errors, start = [], threading.Barrier(3)
@@ -225,10 +231,7 @@ def test_a_posting_with_rules_read_before_an_activation_counts_under_the_new_pol
     post_credit(teacher, "4", earned_on=date(2024, 3, 1))
     stale = selectors.active_rules()  # e.g. an approval that read the rules before the activation committed
     officer = make_actor(Role.PROVINCE, region=province)
-    draft = services.policy_create_draft(actor=officer, name="三年周期", based_on=selectors.active_policy())
-    data = draft.data
-    data["cycle"] = {"start_year": 2020, "length": 3}
-    draft = services.policy_update_draft(actor=officer, policy=draft, data=data)
+    draft = _draft_with_three_year_cycles(officer)
     services.policy_activate(actor=officer, policy=draft)
     services.policy_derived_rebuild()  # the job has already done this teacher
 
@@ -261,10 +264,7 @@ def test_a_setup_activation_with_new_cycles_leaves_the_per_cycle_summary_ready(p
     teacher = TeacherFactory(school=school)
     post_credit(teacher, "5", earned_on=date(2024, 3, 1))
     officer = make_actor(Role.PROVINCE, region=province)
-    draft = services.policy_create_draft(actor=officer, name="三年周期", preset="A", province=province)
-    data = draft.data
-    data["cycle"] = {"start_year": 2020, "length": 3}
-    draft = services.policy_update_draft(actor=officer, policy=draft, data=data)
+    draft = _draft_with_three_year_cycles(officer, province=province)
     services.policy_activate(actor=None, policy=draft)  # as a setup command does: rebuilt at once
     assert Policy.objects.get(pk=draft.pk).cycle_totals_ready
     assert selectors.cycle_totals_definition() == (2020, 3)
