@@ -30,9 +30,19 @@ def project_class(project):
     return ProjectClassFactory(project=project, starts_on=date(2024, 5, 6), ends_on=date(2024, 5, 10))
 
 
+# Named so that a sheet (which lists its trainees by school, then name) does not list them in the
+# order they were created: a test must find a trainee's row by teacher, never by position. (The
+# factory's "教师<n>" names come from a process-wide counter: whether they sort in creation order
+# depended on how many teachers earlier test files had made, e.g. 教师9, 教师10, 教师11.)
+TRAINEE_NAMES = ("教师B", "教师C", "教师A")
+
+
 @pytest.fixture
 def trainees(project_class, school):
-    return [EnrollmentFactory(project_class=project_class, teacher=TeacherFactory(school=school)) for _ in range(3)]
+    return [
+        EnrollmentFactory(project_class=project_class, teacher=TeacherFactory(school=school, name=name))
+        for name in TRAINEE_NAMES
+    ]
 
 
 @pytest.fixture

@@ -34,7 +34,10 @@ def test_every_step_through_the_api(client, policy, clerk, reviewer, project, pr
     assert sheet["status"] == "draft" and len(sheet["results"]) == 3
     assert sheet["planned_hours_offline"] == "40.0" or Decimal(sheet["planned_hours_offline"]) == 40
     sid = sheet["id"]
-    ids = [r["id"] for r in sheet["results"]]
+    # The sheet lists trainees by school and name (教师A, 教师B, 教师C), not in the order they enrolled.
+    assert [r["teacher_id"] for r in sheet["results"]] == [trainees[i].teacher_id for i in (2, 0, 1)]
+    row_of = {r["teacher_id"]: r["id"] for r in sheet["results"]}
+    ids = [row_of[t.teacher_id] for t in trainees]  # trainee i's row
     bad = call(
         client,
         "put",
@@ -58,7 +61,8 @@ def test_every_step_through_the_api(client, policy, clerk, reviewer, project, pr
     assert call(client, "post", f"/sheets/{sid}/submit", clerk).json()["status"] == "submitted"
     assert call(client, "post", f"/sheets/{sid}/approve", clerk).status_code == 403
     approved = call(client, "post", f"/sheets/{sid}/approve", reviewer).json()
-    assert approved["status"] == "approved" and [Decimal(r["credits"]) for r in approved["results"]] == [4, 3, 0]
+    credits = {r["id"]: Decimal(r["credits"]) for r in approved["results"]}
+    assert approved["status"] == "approved" and [credits[i] for i in ids] == [4, 3, 0]
     again = call(client, "post", f"/sheets/{sid}/approve", reviewer)
     assert again.status_code == 409 and again.json()["code"] == "already_approved"
     assert LedgerEntry.objects.count() == 2
