@@ -42,7 +42,9 @@ def project_class(policy, institution, province):
         hours_offline=Decimal("40"),
         credits=Decimal("4"),
     )
-    return ProjectClassFactory(project=project, starts_on=date(2024, 5, 6), ends_on=date(2024, 5, 10))
+    # 第1期: tests add the project's other classes by number (2–5, 9); the factory's own number
+    # comes from a process-wide counter and could be any of them.
+    return ProjectClassFactory(project=project, number=1, starts_on=date(2024, 5, 6), ends_on=date(2024, 5, 10))
 
 
 @pytest.fixture
