@@ -3,8 +3,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import factory
 import pytest
 
+from tests import factories
 from tests.factories import (
     CountyFactory,
     InstitutionFactory,
@@ -35,6 +37,26 @@ def pytest_configure(config):
         trans_real._translations = {}
         trans_real._default = None
         trans_real._active = Local()
+
+
+def _factories() -> list[type[factory.Factory]]:
+    return [
+        value
+        for value in vars(factories).values()
+        if isinstance(value, type) and issubclass(value, factory.Factory) and not value._meta.abstract
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_factory_sequences():
+    """Every factory's sequence (教师<n>, user<n>, class numbers…) starts at 0 in each test.
+
+    The counters are process-wide: without this a test's names and numbers depend on how many rows
+    the tests run before it in the same process made (which files share a worker under xdist), and a
+    test that assumed an order (教师9, 教师10 sort as text) or a free number failed by chance.
+    """
+    for model_factory in _factories():
+        model_factory.reset_sequence(0, force=True)
 
 
 @pytest.fixture(autouse=True)
