@@ -1,5 +1,8 @@
 """Home-page panels: the teacher's selections and the round, a school's selections to review, an
-institution's classes awaiting 复核, a bureau's 扩班 requests to decide."""
+institution's classes awaiting 复核, a bureau's 扩班 requests to decide.
+
+Each counts what the actor can act on now, in every term whose window for it is open (several terms may
+have one open at once, e.g. the demo's step terms), with one line per term linking to that term's page."""
 
 from __future__ import annotations
 
@@ -10,54 +13,63 @@ from django.utils.translation import gettext as _
 from peixun.core.roles import Role
 
 from . import selectors
-from .models import ClassExpansion, Enrollment
-
-S = Enrollment.State
-
-
-def _school(actor):
-    from peixun.roster.models import Teacher
-
-    teacher = Teacher.objects.select_related("school__county").filter(pk=actor.teacher_id).first()
-    return teacher.school if teacher is not None else None
+from .models import Enrollment
 
 
 def teacher_selection(actor) -> dict | None:
+    """The rounds open to the teacher now, one line per term when several terms have one open; else the
+    current term's round (upcoming or over)."""
     if actor.role != Role.TEACHER or actor.teacher_id is None:
         return None
-    term = selectors.term_for()
-    rows = selectors.with_waitlist_ranks(
-        selectors.my_enrollments(actor=actor, term=term).filter(state__in=Enrollment.ACTIVE).order_by("created_at")[:5]
-    )
+    from peixun.roster.models import Teacher
+
+    teacher = Teacher.objects.select_related("school__county").filter(pk=actor.teacher_id).first()
+    if teacher is None:
+        return None
+    work = selectors.selection_work(actor=actor, teacher=teacher)
+    single = work[0] if len(work) == 1 else None
+    term = single.term if single else (None if work else selectors.term_for())
+    mine = selectors.my_enrollments(actor=actor).filter(state__in=Enrollment.ACTIVE)
+    if work:
+        mine = mine.filter(project_class__project__term__in=[w.term for w in work])
+    elif term is not None:
+        mine = mine.filter(project_class__project__term=term)
     return {
         "template": "enrollment/_panel_teacher.html",
         "order": 10,
         "title": _("Course selection"),
         "term": term,
-        "rounds": selectors.round_state(term, school=_school(actor)),
-        "rows": rows,
+        "work": work,
+        "link": single.link if single else reverse("enrollment:select"),
+        "rounds": single.rounds if single else selectors.round_state(term, school=teacher.school),
+        "rows": selectors.with_waitlist_ranks(mine.order_by("created_at")[:5]),
         "now": timezone.now(),
+    }
+
+
+def _count_panel(work, *, icon: str, title: str, link: str) -> dict | None:
+    if not work:
+        return None
+    return {
+        "template": "enrollment/_panel_count.html",
+        "order": 15,
+        "icon": icon,
+        "title": title,
+        "count": sum(w.count for w in work),
+        "work": work,
+        "link": work[0].link if len(work) == 1 else link,
     }
 
 
 def school_review(actor) -> dict | None:
     if actor.role != Role.SCHOOL:
         return None
-    term = selectors.term_for()
-    count = selectors.review_list(actor=actor, term=term).count()
-    if not count:
-        return None
-    return {
-        "template": "enrollment/_panel_count.html",
-        "order": 15,
-        "icon": "person-check",
-        "title": _("Selections awaiting your review"),
-        "count": count,
-        "link": reverse("enrollment:review"),
-        "windows": selectors.stage_windows(term, ("principal_r1", "principal_r2")),
-        "elsewhere": selectors.open_elsewhere(term, ("principal_r1", "principal_r2")),
-        "extra": "&state=selected",
-    }
+    return _count_panel(
+        selectors.review_work(actor=actor),
+        icon="person-check",
+        title=_("Selections awaiting your review"),
+        link=reverse("enrollment:review"),
+    )
 
 
 def principal_in_teacher_role(actor) -> dict | None:
@@ -75,55 +87,34 @@ def principal_in_teacher_role(actor) -> dict | None:
     )
     if grant is None:
         return None
-    term = selectors.term_for()
-    count = selectors.review_list(actor=Actor.from_grant(grant), term=term).count()
+    work = selectors.review_work(actor=Actor.from_grant(grant))
     return {
         "template": "enrollment/_panel_switch.html",
         "order": 5,
         "grant": grant,
-        "count": count,
-        "term": term,
-        "next": reverse("enrollment:review"),
-        "windows": selectors.stage_windows(term, ("select_r1", "principal_r1", "select_r2", "principal_r2")),
+        "count": sum(w.count for w in work),
+        "work": work,
+        "next": work[0].link if len(work) == 1 else reverse("enrollment:review"),
     }
 
 
 def institution_confirm(actor) -> dict | None:
     if actor.role != Role.INSTITUTION:
         return None
-    count = Enrollment.objects.filter(project_class__project__institution=actor.institution, state=S.APPROVED).count()
-    if not count:
-        return None
-    term = selectors.term_for()
-    return {
-        "template": "enrollment/_panel_count.html",
-        "order": 15,
-        "icon": "clipboard-check",
-        "title": _("Approved trainees awaiting your confirmation (复核)"),
-        "count": count,
-        "link": reverse("enrollment:class_list"),
-        "windows": selectors.stage_windows(term, ("confirm_r1", "confirm_r2")),
-        "elsewhere": selectors.open_elsewhere(term, ("confirm_r1", "confirm_r2")),
-    }
+    return _count_panel(
+        selectors.confirm_work(actor=actor),
+        icon="clipboard-check",
+        title=_("Approved trainees awaiting your confirmation (复核)"),
+        link=reverse("enrollment:class_list"),
+    )
 
 
 def bureau_expansions(actor) -> dict | None:
     if actor.role not in (Role.PROVINCE, Role.CITY, Role.COUNTY) or actor.region is None:
         return None
-    count = ClassExpansion.objects.filter(
-        status=ClassExpansion.Status.PENDING, project_class__project__region=actor.region
-    ).count()
-    if not count:
-        return None
-    return {
-        "template": "enrollment/_panel_count.html",
-        "order": 15,
-        "icon": "plus-square",
-        "title": _("Class expansion requests to decide"),
-        "count": count,
-        "link": reverse("enrollment:expansion_list") + "?status=pending",
-        "windows": selectors.stage_windows(selectors.term_for(), ("expand_accept",)),
-        "elsewhere": selectors.open_elsewhere(selectors.term_for(), ("expand_accept",)),
-        "base": reverse("enrollment:expansion_list"),
-        "extra": "&status=pending",
-    }
+    return _count_panel(
+        selectors.expansion_work(actor=actor),
+        icon="plus-square",
+        title=_("Class expansion requests to decide"),
+        link=reverse("enrollment:expansion_list") + "?status=pending",
+    )

@@ -16,11 +16,12 @@ from peixun.core.roles import Role
 from peixun.core.scopes import Actor, get_visible, require, visible
 from peixun.roster.models import Teacher
 from peixun.terms.models import Term, Window, WindowKind
-from peixun.terms.windows import batch_for, current_term, get_window, is_open, window_pause
+from peixun.terms.windows import batch_for, current_term, get_window, is_open, open_terms, window_page, window_pause
 from peixun.terms.windows import open_elsewhere as windows_open_elsewhere
 
 from .models import ClassExpansion, Enrollment, EnrollmentEvent
-from .services.eligibility import SELECT_WINDOWS, SELECTABLE_PROJECT_STATUSES
+from .services.eligibility import SELECT_WINDOWS, SELECTABLE_PROJECT_STATUSES, took_part_in_round1
+from .services.review import CONFIRM_WINDOWS, REVIEW_WINDOWS
 
 S = Enrollment.State
 K = WindowKind
@@ -76,14 +77,18 @@ def round_state(term: Term | None, now: datetime | None = None, *, school=None) 
     return RoundState(None, None, None)
 
 
-def selectable_classes(*, actor: Actor, teacher: Teacher, term: Term, query: str = "", seats_only: bool = False):
-    """Classes of the term's published projects that match the teacher and have not started."""
+def _selectable(actor: Actor, teacher: Teacher, terms: list[Term]) -> QuerySet[ProjectClass]:
     require(actor, "enrollment.select")
-    matching = Project.objects.filter(teacher_match_q(teacher), term=term, status__in=SELECTABLE_PROJECT_STATUSES)
-    qs = visible(
+    matching = Project.objects.filter(teacher_match_q(teacher), term__in=terms, status__in=SELECTABLE_PROJECT_STATUSES)
+    return visible(
         actor,
         ProjectClass.objects.filter(project__in=matching.values("pk"), starts_on__gt=timezone.localdate()),
-    ).select_related("project__institution", "project__term")
+    )
+
+
+def selectable_classes(*, actor: Actor, teacher: Teacher, term: Term, query: str = "", seats_only: bool = False):
+    """Classes of the term's published projects that match the teacher and have not started."""
+    qs = _selectable(actor, teacher, [term]).select_related("project__institution", "project__term")
     query = (query or "").strip()
     if query:
         qs = qs.filter(
@@ -191,6 +196,92 @@ class CreditPreview:
         )
 
 
+# --- the home panels: what is actionable now, in every term whose window for it is open ----------------
+
+
+@dataclass
+class TermWork:
+    """One term's share of a home panel: its open window, the count of things to do, the page to do them."""
+
+    term: Term
+    window: Window
+    count: int
+    link: str
+    rounds: RoundState | None = None  # the teacher's panel: the round, its batch and pause
+
+
+def _per_term(qs: QuerySet, term_path: str, kinds, role: str, extra: str = "", now=None) -> list[TermWork]:
+    """``qs`` (already scoped to the actor) counted per term among the terms where a window of ``kinds`` is
+    open now; terms with nothing to do are left out. Two queries for the terms, one for the counts."""
+    opened = open_terms(kinds, now)
+    if not opened:
+        return []
+    counts = dict(
+        qs.filter(**{f"{term_path}__in": [t.pk for t, _w in opened]})
+        .order_by()
+        .values_list(term_path)
+        .annotate(n=Count("pk"))
+    )
+    return [
+        TermWork(term, window, counts[term.pk], window_page(term, window.kind, role) + extra)
+        for term, window in opened
+        if counts.get(term.pk)
+    ]
+
+
+def review_work(*, actor: Actor, now: datetime | None = None) -> list[TermWork]:
+    """Selections awaiting the school's review, per term whose review is open (selection or review windows)."""
+    qs = review_list(actor=actor, state=S.SELECTED)
+    return _per_term(qs, "project_class__project__term", REVIEW_WINDOWS, Role.SCHOOL, now=now)
+
+
+def confirm_work(*, actor: Actor, now: datetime | None = None) -> list[TermWork]:
+    """Approved trainees awaiting the institution's 复核, per term whose 复核 window is open."""
+    require(actor, "enrollment.confirm")
+    qs = visible(
+        actor, Enrollment.objects.filter(project_class__project__institution=actor.institution, state=S.APPROVED)
+    )
+    return _per_term(qs, "project_class__project__term", CONFIRM_WINDOWS, Role.INSTITUTION, now=now)
+
+
+def expansion_work(*, actor: Actor, now: datetime | None = None) -> list[TermWork]:
+    """扩班 requests awaiting the bureau's decision, per term whose acceptance window is open."""
+    qs = _expansions(actor).filter(status=ClassExpansion.Status.PENDING)
+    return _per_term(
+        qs, "project_class__project__term", (K.EXPAND_ACCEPT,), actor.role, extra="&status=pending", now=now
+    )
+
+
+def selection_work(*, actor: Actor, teacher: Teacher, now: datetime | None = None) -> list[TermWork]:
+    """The selection rounds open to the teacher now, per term, with the count of classes that match them and
+    have not started (round 2: only terms where they took part in round 1). A term whose round opens in
+    batches is listed with the teacher's batch (``rounds``) even before it opens for them."""
+    opened = open_terms(SELECT_WINDOWS.values(), now)
+    opened = [
+        (term, window)
+        for term, window in opened
+        if window.kind != SELECT_WINDOWS[2] or took_part_in_round1(teacher, term)
+    ]
+    if not opened:
+        return []
+    counts = dict(
+        _selectable(actor, teacher, [t for t, _w in opened])
+        .order_by()
+        .values_list("project__term")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        TermWork(
+            term,
+            window,
+            counts.get(term.pk, 0),
+            window_page(term, window.kind, Role.TEACHER),
+            round_state(term, now, school=teacher.school),
+        )
+        for term, window in opened
+    ]
+
+
 # --- school review ------------------------------------------------------------------------------
 
 
@@ -275,12 +366,17 @@ def roster(*, actor: Actor, project_class: ProjectClass) -> QuerySet[Enrollment]
     )
 
 
-def expansion_list(*, actor: Actor, term: Term | None = None, status: str = "") -> QuerySet[ClassExpansion]:
+def _expansions(actor: Actor) -> QuerySet[ClassExpansion]:
     require(actor, "enrollment.roster.view")
     qs = visible(actor, ClassExpansion.objects.all())
     if actor.role in (Role.PROVINCE, Role.CITY, Role.COUNTY):
         # a bureau decides the projects it is responsible for
         qs = qs.filter(project_class__project__region=actor.region)
+    return qs
+
+
+def expansion_list(*, actor: Actor, term: Term | None = None, status: str = "") -> QuerySet[ClassExpansion]:
+    qs = _expansions(actor)
     if term is not None:
         qs = qs.filter(project_class__project__term=term)
     if status:

@@ -252,6 +252,17 @@ def open_elsewhere(term: Term | None, kinds, now: datetime | None = None) -> lis
     return out
 
 
+def open_terms(kinds, now: datetime | None = None) -> list[tuple[Term, Window]]:
+    """(term, window) for every term where a window of ``kinds`` is open now, one per term (its open window
+    of ``kinds`` that closes last), the soonest closing first: the home panels count the work of each."""
+    best: dict[int, tuple[Term, Window]] = {}
+    for term, window in open_elsewhere(None, kinds, now):
+        held = best.get(term.pk)
+        if held is None or window.ends_at > held[1].ends_at:
+            best[term.pk] = (term, window)
+    return sorted(best.values(), key=lambda tw: (tw[1].ends_at, tw[0].code))
+
+
 def open_in_other_terms(term: Term | None, role: str, now: datetime | None = None) -> list[tuple[Term, WindowState]]:
     """Windows of ``role`` open now in terms other than ``term``."""
     kinds = [kind for kind, roles in WINDOW_ROLES.items() if role in roles]

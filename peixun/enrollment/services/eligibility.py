@@ -41,6 +41,15 @@ def selection_round(term: Term, now: datetime | None = None) -> int:
     return 1 if window.kind == SELECT_WINDOWS[1] else 2
 
 
+def took_part_in_round1(teacher: Teacher, term: Term) -> bool:
+    """Round 2 is open to the teacher (SPEC §6): they selected a class in round 1 of ``term`` (in the fair
+    mode ranking classes in round 1 is the round-1 selection: the allocation may have given them nothing)."""
+    return Enrollment.objects.filter(teacher=teacher, round=1, project_class__project__term=term).exists() or (
+        term.selection_mode == Term.SelectionMode.FAIR
+        and Preference.objects.filter(preference_list__term=term, preference_list__teacher=teacher).exists()
+    )
+
+
 def _selection_class_query(p) -> QuerySet[ProjectClass]:
     targets = Project.target_regions.through.objects.filter(project_id=OuterRef("project_id"))
     # Only teachers select (``enrollment.select``): a teacher's scope, whoever compiles it first.
@@ -171,17 +180,7 @@ def check_eligibility(
     if project.rural_only and not (teacher.school.is_rural or teacher.school.is_remote):
         refuse("rural", _("This project is for teachers of rural, mountain and island schools only."))
 
-    mine = Enrollment.objects.filter(teacher=teacher)
-    if (
-        round == 2
-        and not mine.filter(round=1, project_class__project__term=term).exists()
-        # In the fair mode ranking classes in round 1 is the round-1 selection (the allocation may
-        # have given the teacher nothing).
-        and not (
-            term.selection_mode == Term.SelectionMode.FAIR
-            and Preference.objects.filter(preference_list__term=term, preference_list__teacher=teacher).exists()
-        )
-    ):
+    if round == 2 and not took_part_in_round1(teacher, term):
         refuse("round2", _("Round 2 is only for teachers who selected a class in round 1."))
 
     # One read of the teacher's active places answers the duplicate, overlap and limit rules.
