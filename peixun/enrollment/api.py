@@ -307,6 +307,55 @@ def round_state(request, term_id: Id | None = None):
     )
 
 
+class WorkOut(Schema):
+    """One term's share of what the actor can do now (the home panels' lines)."""
+
+    kind: str  # select (teacher) / review (school) / confirm (institution) / expansion (bureau)
+    term_id: int
+    term: str
+    window: str
+    window_label: str
+    closes_at: datetime
+    count: int  # selections / trainees / requests waiting; the teacher: classes that match them
+    open_for_me: bool  # the teacher: their batch has opened and the round is not paused for them
+    link: str
+
+
+@router.get(
+    "/work",
+    response=list[WorkOut],
+    summary="当前可办事项（各学期开放中的：教师可选轮次、学校待审核选课、机构待复核学员、教育局待审批扩班）",
+)
+def work(request):
+    from peixun.core.roles import Role
+
+    actor = request.actor
+    if actor.role == Role.TEACHER:
+        kind, rows = "select", selectors.selection_work(actor=actor, teacher=actor_teacher(actor))
+    elif actor.role == Role.SCHOOL:
+        kind, rows = "review", selectors.review_work(actor=actor)
+    elif actor.role == Role.INSTITUTION:
+        kind, rows = "confirm", selectors.confirm_work(actor=actor)
+    elif actor.role in (Role.PROVINCE, Role.CITY, Role.COUNTY):
+        kind, rows = "expansion", selectors.expansion_work(actor=actor)
+    else:
+        return []
+    return [
+        WorkOut(
+            kind=kind,
+            term_id=w.term.pk,
+            term=w.term.name,
+            window=w.window.kind,
+            window_label=w.window.get_kind_display(),
+            closes_at=w.window.ends_at,
+            count=w.count,
+            open_for_me=w.rounds is None or (w.rounds.open_round is not None and w.rounds.pause is None),
+            link=w.link,
+        )
+        for w in rows
+    ]
+
+
 @router.get("/classes", response=list[ClassOut], summary="可选班期（教师：符合条件的班期、余量、学分影响）")
 @paginate(LimitOffsetPagination)
 def selectable(request, term_id: Id | None = None, q: str = "", seats_only: bool = False):

@@ -6,7 +6,10 @@ has the window of its step open from the day of seeding for three days, with the
 needs, made through the real services at a moment inside the earlier windows (``now=``):
 
 * 校长审核示范 — principal review round 1 is open: the demo school's teachers' selections await review.
-* 扩班申请示范 — 扩班 requests are open: demo_institution's full classes keep waitlists.
+* 扩班申请与审批示范 — 扩班 requests and their acceptance are open together, so a visitor tries the whole
+  loop now: demo_institution asks for seats on a full class with a waitlist (a county class, demo_teacher
+  first on its waitlist, and a provincial one), then demo_county (or demo_province) decides the request.
+  A real term keeps the windows one after the other (SPEC §3); only this demo term lets them overlap.
 * 扩班审批示范 — 扩班 acceptance is open: requests await the province, the city and the county
   (demo_province, demo_city, demo_county); demo_teacher is first on the county class's waitlist.
 * 复核示范 — 复核 round 1 is open: approved trainees await demo_institution's confirmation.
@@ -61,6 +64,11 @@ class Phase:
     label: str  # the term name's suffix
     open_kind: str
     note: str  # for the logins printed by seed_demo
+    also_open: tuple[str, ...] = ()  # the stage windows right after ``open_kind`` open with it
+
+    @property
+    def open_kinds(self) -> tuple[str, ...]:
+        return (self.open_kind, *self.also_open)
 
 
 PHASES = [
@@ -72,9 +80,11 @@ PHASES = [
     ),
     Phase(
         "expand",
-        "扩班申请示范",
+        "扩班申请与审批示范",
         K.EXPAND_REQUEST,
-        "扩班申请进行中：demo_institution 在“班期选课情况”为满员且有候补的班期申请扩班",
+        "扩班申请与审批同时进行（仅示范学期如此）：demo_institution 在“班期选课情况”为满员且有候补的班期申请扩班，"
+        "随后 demo_county（县级班期，demo_teacher 候补第1位）或 demo_province（省级班期）在“扩班”中审批",
+        also_open=(K.EXPAND_ACCEPT,),
     ),
     Phase(
         "accept",
@@ -93,19 +103,23 @@ PHASES = [
 ]
 
 
-def phase_windows(open_kind: str) -> dict[str, tuple[int, int]]:
-    """Day offsets (first, last) of every window: ``open_kind`` spans today and the next two days, the
-    stage windows before it two days each up to yesterday, the ones after two days each from then on."""
+def phase_windows(open_kind: str, also_open: tuple[str, ...] = ()) -> dict[str, tuple[int, int]]:
+    """Day offsets (first, last) of every window: ``open_kind`` (and the stage windows ``also_open`` right
+    after it) span today and the next two days, the stage windows before two days each up to yesterday,
+    the ones after two days each from then on."""
     i = STAGE.index(open_kind)
+    last = i + len(also_open)
+    if tuple(STAGE[i + 1 : last + 1]) != tuple(also_open):
+        raise ValueError("also_open: the stage windows right after open_kind, in order")
     days: dict[str, tuple[int, int]] = {}
     for j, kind in enumerate(STAGE):
         if j < i:
             first = -2 * (i - j)
             days[kind] = (first, first + 1)
-        elif j == i:
+        elif j <= last:
             days[kind] = (0, OPEN_DAYS - 1)
         else:
-            first = OPEN_DAYS + 2 * (j - i - 1)
+            first = OPEN_DAYS + 2 * (j - last - 1)
             days[kind] = (first, first + 1)
     start = days[STAGE[0]][0]
     days[K.PROJECT_APPLY] = (start - 14, start - 10)
@@ -132,7 +146,7 @@ class Builder:
                 starts_at=day_start(today + timedelta(days=first)),
                 ends_at=day_end(today + timedelta(days=last)),
             )
-            for kind, (first, last) in phase_windows(phase.open_kind).items()
+            for kind, (first, last) in phase_windows(phase.open_kind, phase.also_open).items()
         )
         self.term = Term.objects.prefetch_related("windows").get(pk=self.term.pk)
         self.classes = 0
@@ -262,15 +276,15 @@ def seed(ctx) -> None:
             crowd = _fill(people, big, people.others(rng, 10), r1)
             people.approve(crowd[:6], r1)  # other schools reviewed as selections arrived
         elif phase.key == "expand":
-            # Full classes with waitlists; schools approved the seats; demo_institution may ask for 扩班.
-            for title, capacity, queue in (
-                ("班级管理与家校沟通（扩班申请示范）", 8, 4),
-                ("作业设计与评价（扩班申请示范）", 6, 3),
+            # Full classes with waitlists; schools approved the seats; demo_institution may ask for 扩班 and
+            # the responsible bureau decide it at once (demo_county the county class, demo_province the other).
+            for title, region, level, capacity, first in (
+                ("县级培训：班级管理与家校沟通（扩班申请与审批示范）", county.region, "county", 8, [teacher]),
+                ("省级培训：作业设计与评价（扩班申请与审批示范）", province.region, "provincial", 6, []),
             ):
-                (pc,) = b.project(title, institution, province.region, "provincial", [capacity], leader)
+                (pc,) = b.project(title, institution, region, level, [capacity], leader)
                 seated = _fill(people, pc, people.others(rng, capacity), r1)
-                waiting = [teacher] + people.others(rng, queue - 1) if capacity == 8 else people.others(rng, queue)
-                _fill(people, pc, waiting, r1)
+                _fill(people, pc, first + people.others(rng, 4 - len(first)), r1)
                 people.approve(seated, b.at(K.PRINCIPAL_R1))
         elif phase.key == "accept":
             # Requests await each level of bureau; the seats will go to the waitlist in order.

@@ -82,7 +82,8 @@ def test_seed_demo_phase_terms_make_every_later_step_live():
 
     terms = {p.key: Term.objects.get(name__endswith=f"·{p.label}") for p in PHASES}
     for phase in PHASES:
-        assert is_open(terms[phase.key], phase.open_kind), phase.label
+        for kind in phase.open_kinds:
+            assert is_open(terms[phase.key], kind), (phase.label, kind)
     assert current_term().name.endswith("半年")  # the demo terms never become "the current term"
     assert selectors.seat_mismatches() == []
 
@@ -92,11 +93,19 @@ def test_seed_demo_phase_terms_make_every_later_step_live():
     pending = selectors.review_list(actor=school, term=terms["review"])
     assert pending.count() >= 3
     services.enrollment_review(actor=school, enrollment=pending.first(), decision="approve")
-    # 扩班申请: demo_institution may ask for seats on a full class with a waitlist.
-    inst = actor("demo_institution")
-    full = selectors.class_list(actor=inst, term=terms["expand"]).filter(n_waitlisted__gt=0).order_by("pk").first()
-    assert full.seats_taken == full.capacity
-    services.expansion_request(actor=inst, project_class=full, seats=2, reason="候补教师多")
+    # 扩班申请与审批: demo_institution asks for seats on a full class with a waitlist, and the responsible
+    # bureau decides it at once: demo_county the county class, whose waitlist demo_teacher heads.
+    inst, county = actor("demo_institution"), actor("demo_county")
+    full = selectors.class_list(actor=inst, term=terms["expand"]).filter(n_waitlisted__gt=0)
+    assert full.count() == 2 and all(c.seats_taken == c.capacity for c in full)
+    local = full.get(project__region=county.region)
+    requested = services.expansion_request(actor=inst, project_class=local, seats=2, reason="候补教师多")
+    decided = services.expansion_decide(actor=county, expansion=requested, seats_accepted=2)
+    assert decided.promoted == 2
+    assert Enrollment.objects.get(teacher_id=teacher.teacher_id, project_class=local).state == S.SELECTED
+    provincial = full.exclude(pk=local.pk).get()
+    requested = services.expansion_request(actor=inst, project_class=provincial, seats=1, reason="候补教师多")
+    assert services.expansion_decide(actor=actor("demo_province"), expansion=requested, seats_accepted=1).promoted == 1
     # 扩班审批: each bureau level has a request; the county's promotes demo_teacher, who is told.
     waiting = ClassExpansion.objects.filter(project_class__project__term=terms["accept"], status="pending")
     assert {x.project_class.project.region.level for x in waiting} == {"province", "city", "county"}

@@ -178,3 +178,24 @@ def test_school_panel_leaves_out_other_schools_teachers_in_every_term(principal,
     select(make_class(first, institution), other_school, 2)
     select(make_class(second, institution), SchoolFactory(), 2)
     assert panels.school_review(principal) is None
+
+
+def test_work_api_gives_each_role_the_panels_lines(
+    client, principal, teacher_actor, inst_actor, school, terms, institution
+):
+    from .test_api import get
+
+    first, second = terms
+    select(make_class(first, institution), school, 2)
+    select(make_class(second, institution), school, 1)
+    open_only(second, K.PRINCIPAL_R1)
+    rows = get(client, "/api/enrollment/work", principal).json()
+    assert sorted((r["term_id"], r["count"], r["kind"]) for r in rows) == sorted(
+        [(first.pk, 2, "review"), (second.pk, 1, "review")]
+    )
+    assert {r["link"] for r in rows} == {f"/enrollment/review/?term={t.pk}" for t in (first, second)}
+    rows = get(client, "/api/enrollment/work", teacher_actor).json()
+    assert [(r["term_id"], r["window"], r["count"], r["open_for_me"]) for r in rows] == [
+        (first.pk, "select_r1", 1, True)
+    ]
+    assert get(client, "/api/enrollment/work", inst_actor).json() == []
