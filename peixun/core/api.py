@@ -43,7 +43,7 @@ class JobOut(Schema):
 
     @staticmethod
     def resolve_download_url(obj, context) -> str:
-        if not obj.result_file:
+        if not obj.result_file or obj.owner_id != context["request"].user.pk:  # only the owner downloads
             return ""
         from django.urls import reverse
 
@@ -83,12 +83,12 @@ def jobs(request):
 
 @router.get("/jobs/{job_id}", response=JobOut, summary="后台任务详情")
 def job(request, job_id: Id):
-    return selectors.job_get(user=request.user, job_id=job_id)
+    return selectors.job_get(actor=request.actor, job_id=job_id)
 
 
 @router.post("/jobs/{job_id}/retry", response=JobOut, summary="重试失败的后台任务")
 def job_retry(request, job_id: Id):
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_owned(actor=request.actor, job_id=job_id)
     return services.job_retry(user=request.user, job=job)
 
 
@@ -98,7 +98,7 @@ def job_file(request, job_id: Id):
 
     from .errors import NotFound
 
-    job = selectors.job_get(user=request.user, job_id=job_id)
+    job = selectors.job_owned(actor=request.actor, job_id=job_id)
     if not job.result_file:
         raise NotFound(_("The job has produced no file yet."))
     name = job.result.get("filename") or job.result_file.name.rsplit("/", 1)[-1]

@@ -91,6 +91,10 @@ class Job(models.Model):
     result = models.JSONField(default=dict, blank=True)
     result_file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # The object the job works on ("app.model" and its id), when others than the owner may watch
+    # it: ``core.scopes.visible_jobs`` says who.
+    subject_type = models.CharField(max_length=80, blank=True)
+    subject_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -98,6 +102,7 @@ class Job(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="job_subject")]
 
     @property
     def percent(self) -> int:

@@ -465,6 +465,29 @@ def require(actor: Actor | None, action: str, obj: Model | None = None) -> None:
         raise NotFound(_("The object does not exist or is outside your scope."))
 
 
+# Background jobs. The owner sees their own. A job attached to an object (``Job.subject_type`` /
+# ``subject_id``) is also seen, with its progress, by every actor who may perform the action below
+# on that object: a policy's recomputation after activation by every province officer, not only by
+# the one who clicked. Seeing is shared; retrying a job and downloading its file stay with the
+# owner (an export's file was written in the owner's scope, and exports are never attached).
+JOB_SUBJECTS: dict[str, str] = {
+    "credits.policy": "credits.policy.manage",
+    "enrollment.allocationrun": "enrollment.allocation.run",
+}
+
+
+def visible_jobs(actor: Actor, queryset: QuerySet) -> QuerySet:
+    """Filter a ``core.Job`` queryset to the jobs the actor may watch (the rule above)."""
+    from django.apps import apps
+
+    q = Q(owner=actor.user)
+    for label, action in JOB_SUBJECTS.items():
+        if actor.role in ACTIONS[action]:
+            subjects = visible(actor, apps.get_model(label)._default_manager.all()).values("pk")
+            q |= Q(subject_type=label, subject_id__in=subjects)
+    return queryset.filter(q)
+
+
 def get_visible(actor: Actor, queryset: QuerySet, **lookup: Any) -> Any:
     """Fetch one row inside the actor's scope, or raise NotFound."""
     try:

@@ -3,7 +3,7 @@ from django.utils.translation import gettext as _
 
 from .errors import NotFound
 from .models import AuditLog, Job, Notification
-from .scopes import Actor, require, visible
+from .scopes import Actor, require, visible, visible_jobs
 
 
 def audit_list(*, actor: Actor) -> QuerySet[AuditLog]:
@@ -16,11 +16,22 @@ def notification_list(*, user) -> QuerySet[Notification]:
 
 
 def job_list(*, user) -> QuerySet[Job]:
+    """The user's own jobs (the jobs page; others' jobs are watched from the page of their object)."""
     return Job.objects.filter(owner=user)
 
 
-def job_get(*, user, job_id: int) -> Job:
-    try:
-        return Job.objects.get(pk=job_id, owner=user)
-    except Job.DoesNotExist:
-        raise NotFound(_("The job does not exist or is not yours.")) from None
+def job_get(*, actor: Actor, job_id: int) -> Job:
+    """A job the actor may watch (``core.scopes.visible_jobs``): their own, or one attached to an
+    object they may act on."""
+    job = visible_jobs(actor, Job.objects.filter(pk=job_id)).first()
+    if job is None:
+        raise NotFound(_("The job does not exist or is not yours."))
+    return job
+
+
+def job_owned(*, actor: Actor, job_id: int) -> Job:
+    """The actor's own job (retrying it, downloading its file)."""
+    job = Job.objects.filter(pk=job_id, owner=actor.user).first()
+    if job is None:
+        raise NotFound(_("The job does not exist or is not yours."))
+    return job

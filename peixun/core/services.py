@@ -1,10 +1,11 @@
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .errors import Conflict
+from .errors import Conflict, PermissionDenied
 from .models import Job, Notification, OutboxMessage
 
 
@@ -34,8 +35,19 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     return qs.update(read_at=timezone.now())
 
 
-def job_create(*, owner, kind: str, title: str, params: dict | None = None, total: int = 0) -> Job:
-    return Job.objects.create(owner=owner, kind=kind, title=title, params=params or {}, total=total)
+def job_create(
+    *, owner, kind: str, title: str, params: dict | None = None, total: int = 0, subject: Model | None = None
+) -> Job:
+    """``subject``: the object the job works on, when others may watch it (``core.scopes.JOB_SUBJECTS``)."""
+    return Job.objects.create(
+        owner=owner,
+        kind=kind,
+        title=title,
+        params=params or {},
+        total=total,
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=subject.pk if subject is not None else None,
+    )
 
 
 def job_progress(job: Job, *, progress: int, total: int | None = None, message: str = "") -> None:
@@ -71,7 +83,9 @@ def register_job_task(kind: str, task) -> None:
 @transaction.atomic
 def job_retry(*, user, job: Job) -> Job:
     """Run a failed job again from the start (its task must be idempotent)."""
-    job = Job.objects.select_for_update().get(pk=job.pk, owner=user)
+    job = Job.objects.select_for_update().filter(pk=job.pk, owner=user).first()
+    if job is None:
+        raise PermissionDenied(_("Only the person who started a job can retry it."))
     if job.status != Job.Status.FAILED:
         raise Conflict(_("Only failed jobs can be retried."))
     if job.kind not in JOB_TASKS:

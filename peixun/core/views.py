@@ -52,7 +52,7 @@ def job_list(request):
 
 @actor_required
 def job_detail(request, pk):
-    job = selectors.job_get(user=request.user, job_id=pk)
+    job = selectors.job_get(actor=request.actor, job_id=pk)
     template = "core/_job_progress.html" if request.headers.get("HX-Request") else "core/job_detail.html"
     return render(request, template, {"job": job})
 
@@ -60,7 +60,7 @@ def job_detail(request, pk):
 @require_POST
 @actor_required
 def job_retry(request, pk):
-    job = selectors.job_get(user=request.user, job_id=pk)
+    job = selectors.job_owned(actor=request.actor, job_id=pk)
     try:
         services.job_retry(user=request.user, job=job)
     except DomainError as exc:
@@ -70,7 +70,7 @@ def job_retry(request, pk):
 
 @actor_required
 def job_download(request, pk):
-    job = selectors.job_get(user=request.user, job_id=pk)
+    job = selectors.job_owned(actor=request.actor, job_id=pk)
     if not job.result_file:
         raise Http404
     name = job.result.get("filename") or job.result_file.name.rsplit("/", 1)[-1]

@@ -368,13 +368,16 @@ def whatif_job(*, actor: Actor, policy: Policy):
 
 
 def activation_job(*, actor: Actor, policy: Policy):
-    """The actor's latest job recomputing the derived rows after activating ``policy``, or None."""
+    """The latest job recomputing the derived rows after ``policy`` was activated, whoever started
+    it (every officer who may manage policies watches it: ``core.scopes.visible_jobs``), or None."""
     from peixun.core.models import Job
+    from peixun.core.scopes import visible_jobs
 
     from .tasks import STANDINGS_JOB
 
     require(actor, "credits.policy.manage")
-    return Job.objects.filter(owner=actor.user, kind=STANDINGS_JOB, params__policy_id=policy.pk).order_by("-pk").first()
+    jobs = Job.objects.filter(kind=STANDINGS_JOB, subject_type=policy._meta.label_lower, subject_id=policy.pk)
+    return visible_jobs(actor, jobs).order_by("-pk").first()
 
 
 def whatif_outdated(job, policy: Policy) -> bool:

@@ -755,6 +755,7 @@ def _recompute_standings(actor: Actor | None, policy: Policy, rules: Rules) -> J
         title=_("Recompute standings under %(policy)s") % {"policy": policy},
         params={"policy_id": policy.pk},
         total=teachers if policy.cycle_totals_ready else 2 * teachers,
+        subject=policy,
     )
     transaction.on_commit(lambda: run_standings_rebuild.enqueue(job_id=job.pk))
     return job

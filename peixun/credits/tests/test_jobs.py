@@ -7,6 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from peixun.core import selectors as core_selectors
+from peixun.core.errors import NotFound
 from peixun.core.models import AuditLog, Job
 from peixun.core.roles import Role
 from peixun.credits import engine, selectors, services
@@ -268,3 +270,48 @@ def test_a_setup_activation_with_new_cycles_leaves_the_per_cycle_summary_ready(p
     services.policy_activate(actor=None, policy=draft)  # as a setup command does: rebuilt at once
     assert Policy.objects.get(pk=draft.pk).cycle_totals_ready
     assert selectors.cycle_totals_definition() == (2020, 3)
+
+
+def test_activation_job_is_watched_by_every_province_officer_not_by_a_county(client, province, county, school):
+    """Job visibility (``core.scopes.visible_jobs``): the owner, every other province officer (policy
+    page, job page and ``/api/core/jobs/{id}``), not a county officer; retry and download stay the owner's."""
+    credit_policy("A", province=province)
+    TeacherFactory(school=school)
+    starter = make_actor(Role.PROVINCE, region=province)
+    colleague = make_actor(Role.PROVINCE, region=province)
+    county_officer = make_actor(Role.COUNTY, region=county)
+    draft = _draft_asking_30(starter)
+    services.policy_activate(actor=starter, policy=draft)  # the worker does not run: the job stays queued
+    job = Job.objects.get(kind="credits.standings")
+    assert (job.owner_id, job.subject_type, job.subject_id) == (starter.user.pk, "credits.policy", draft.pk)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, progress=1, total=4)  # mid-run
+    policy_page = reverse("credits:policy_detail", args=[draft.pk])
+    job_page = reverse("core:job_detail", args=[job.pk])
+    job_api = reverse("api:job", args=[job.pk])
+
+    for officer in (starter, colleague):
+        client.force_login(officer.user)
+        page = client.get(policy_page).content.decode()
+        assert 'data-testid="activation-job"' in page and f'id="job-{job.pk}"' in page and "25%" in page
+        assert client.get(job_page, HTTP_HX_REQUEST="true").status_code == 200
+        api = client.get(job_api)
+        assert api.status_code == 200 and (api.json()["progress"], api.json()["total"]) == (1, 4)
+    # The colleague watches, but neither retries nor downloads someone else's job.
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED)
+    assert "重试" not in client.get(job_page).content.decode()
+    assert client.post(f"{job_api}/retry").status_code == 404
+    assert client.post(reverse("core:job_retry", args=[job.pk])).status_code == 404
+    assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+
+    client.force_login(county_officer.user)
+    page = client.get(policy_page).content.decode()
+    assert 'data-testid="activation-job"' not in page and f'id="job-{job.pk}"' not in page
+    assert client.get(job_page).status_code == 404
+    assert client.get(job_api).status_code == 404
+    # The same person acting in a county grant sees nothing either (the rule follows the role acted in).
+    county_grant = make_actor(Role.COUNTY, region=county, user=colleague.user)
+    assert county_grant.user == colleague.user
+    with pytest.raises(NotFound):
+        core_selectors.job_get(actor=county_grant, job_id=job.pk)
+    assert core_selectors.job_get(actor=colleague, job_id=job.pk) == job

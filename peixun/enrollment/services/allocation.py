@@ -227,7 +227,8 @@ def allocation_start(*, actor: Actor, term: Term, seed: int | None = None, now=N
         term=term, seed=seed, score=path, school_share_cap=term.school_share_cap, job=job, started_by=actor.user
     )
     job.params["run_id"] = run.pk
-    job.save(update_fields=["params"])
+    job.subject_type, job.subject_id = run._meta.label_lower, run.pk  # other province officers watch it
+    job.save(update_fields=["params", "subject_type", "subject_id"])
     audit_record(
         actor,
         "enrollment.allocation.start",
