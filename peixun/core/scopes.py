@@ -343,6 +343,15 @@ ACTIONS: dict[str, set[str]] = {
     # Fair allocation mode (round 1 by ranked preferences).
     "enrollment.preference.edit": {Role.TEACHER},
     "enrollment.allocation.run": {Role.PROVINCE},
+    # a run's outcomes in the actor's scope, as on the run's page (teachers see theirs on their own page)
+    "enrollment.allocation.export": {
+        Role.PROVINCE,
+        Role.CITY,
+        Role.COUNTY,
+        Role.SCHOOL,
+        Role.INSTITUTION,
+        Role.MONITOR,
+    },
     "enrollment.allocation.view": {
         Role.PROVINCE,
         Role.CITY,

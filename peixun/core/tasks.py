@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from .audit import audit_record
-from .exports import EXPORTERS, write_xlsx
+from .exports import EXPORTERS, export_format, write_export
 from .models import Job
 from .services import job_finish, job_progress, register_job_task
 
@@ -40,10 +40,11 @@ def run_export(job_id: int) -> None:
                     job_progress(job, progress=n)
                 yield row
 
+        fmt = export_format(job.params.get("format"))
         with tempfile.TemporaryFile() as spool:
-            count = write_xlsx(spool, export.headers, counted(export.rows), title=export.title)
+            count = write_export(spool, export.headers, counted(export.rows), fmt=fmt, title=export.title)
             spool.seek(0)
-            name = f"{export.filename}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+            name = f"{export.filename}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
             job.refresh_from_db()
             job.result_file.save(name, File(spool), save=False)
             job.result = {"filename": name, "rows": count}

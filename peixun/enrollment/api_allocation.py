@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
@@ -218,3 +219,40 @@ class VerifyOut(Schema):
 def verify(request, run_id: Id):
     found = sel.run_get(actor=request.actor, run_id=run_id)
     return services.allocation_verify(actor=request.actor, run=found)
+
+
+class ExportIn(Schema):
+    format: Literal["xlsx", "csv"] = "xlsx"
+    outcome: str = ""
+    school_id: Id | None = None
+    q: str = Field("", max_length=50)
+
+
+class ExportJobOut(Schema):
+    job_id: int
+    status: str
+    total: int
+    status_url: str
+
+
+@router.post(
+    "/runs/{run_id}/export",
+    response={202: ExportJobOut},
+    summary="导出分配结果（xlsx 或 csv，按角色范围，身份证号脱敏；后台任务，完成后从任务下载）",
+)
+def export(request, run_id: Id, payload: ExportIn):
+    from django.urls import reverse
+
+    from peixun.core.exports import export_job
+
+    found = sel.run_get(actor=request.actor, run_id=run_id)
+    if payload.outcome and payload.outcome not in AllocationResult.Outcome.values:
+        raise InvalidInput(_("Unknown outcome."), details={"field": "outcome"})
+    params = {"run": str(found.pk), "outcome": payload.outcome, "school": str(payload.school_id or ""), "q": payload.q}
+    job = export_job(request.actor, "enrollment.allocation", params, fmt=payload.format)
+    return 202, {
+        "job_id": job.pk,
+        "status": job.status,
+        "total": job.total,
+        "status_url": reverse("api:job", args=[job.pk]),
+    }

@@ -1,4 +1,5 @@
-"""Excel exports of course selection: a class roster and the school's selections (IDs and phones masked)."""
+"""Excel exports of course selection: a class roster, the school's selections and an allocation run's
+outcomes (IDs and phones masked)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from django.utils.translation import gettext as _
 
 from peixun.core.exports import Export, register_exporter
 from peixun.core.masking import mask_national_id, mask_phone
+from peixun.core.scopes import require
 
 from . import selectors
+from . import selectors_allocation as sel_allocation
 from .models import Enrollment
 
 
@@ -106,3 +109,73 @@ def review_export(actor, params) -> Export:
             ]
 
     return Export(filename=_("Selections"), headers=headers, rows=rows(), total=qs.count(), title=_("Selections"))
+
+
+def allocation_headers() -> list[str]:
+    return [
+        _("Name"),
+        _("ID number"),
+        _("School"),
+        _("County"),
+        _("Choice"),
+        _("Project"),
+        _("Class"),
+        _("Institution"),
+        _("Class dates"),
+        _("Priority score"),
+        _("Lottery number"),
+        _("Place in the priority order"),
+        _("Draft round"),
+        _("Outcome"),
+        _("Reason"),
+        _("Cutoff score"),
+        _("Cutoff lottery number"),
+        _("Seats the school held"),
+        _("Seats one school may hold"),
+        _("Classes the teacher got"),
+    ]
+
+
+def allocation_row(r) -> list:
+    """One preference's outcome: the page's columns (teacher, school, choice, class, score, lottery,
+    outcome, reason) and the facts behind the reason. Nothing in it names the run, so the same
+    inputs and seed export the same rows."""
+    pc = r.project_class
+    return [
+        r.teacher.name,
+        mask_national_id(r.teacher.national_id),
+        r.school.name,
+        r.school.county.name,
+        r.rank,
+        pc.project.name,
+        pc.number,
+        pc.project.institution.name,
+        f"{pc.starts_on:%Y-%m-%d} ~ {pc.ends_on:%Y-%m-%d}",
+        r.score,
+        r.lottery,
+        r.position + 1,
+        r.draft_round or None,
+        r.get_outcome_display(),
+        r.reason,
+        r.cutoff_score,
+        r.cutoff_lottery,
+        r.school_count,
+        r.school_limit,
+        r.teacher_got,
+    ]
+
+
+@register_exporter("enrollment.allocation")
+def allocation_export(actor, params) -> Export:
+    """A run's outcomes in the actor's scope (a county: its schools' teachers; a school: its own),
+    filtered like the run's page (``outcome``, ``school``, ``q``)."""
+    require(actor, "enrollment.allocation.export")
+    run = sel_allocation.run_get(actor=actor, run_id=int_param(params.get("run")) or 0)
+    qs = sel_allocation.result_lines(actor=actor, run=run, **sel_allocation.result_filters(params))
+    return Export(
+        filename=_("allocation-outcomes") + f"-{run.term.name}-{run.pk}",
+        headers=allocation_headers(),
+        rows=(allocation_row(r) for r in qs.iterator(chunk_size=2000)),
+        total=qs.count(),
+        title=_("Allocation outcomes"),
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -122,6 +123,34 @@ def results(
     if q:
         qs = qs.filter(Q(teacher__name__contains=q) | Q(project_class__project__name__contains=q))
     return qs.order_by("position", "rank", "pk")
+
+
+def result_filters(params) -> dict:
+    """The outcome list's filters from a query (``?outcome=&school=&q=``): the run's page and its
+    export read them alike, so the export holds the rows the page lists."""
+    outcome = str(params.get("outcome") or "")
+    school = str(params.get("school") or "").strip()
+    return {
+        "outcome": outcome if outcome in Out.values else "",
+        "school_id": int(school) if school.isdigit() and len(school) < 12 else None,
+        "q": str(params.get("q") or "").strip()[:50],
+    }
+
+
+def result_lines(*, actor: Actor, run: AllocationRun, **filters) -> QuerySet[AllocationResult]:
+    """``results`` with what the export adds: county, institution and how many classes the teacher got."""
+    got = (
+        AllocationResult.objects.filter(run=OuterRef("run"), teacher=OuterRef("teacher"), outcome=Out.ALLOCATED)
+        .order_by()
+        .values("teacher")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        results(actor=actor, run=run, **filters)
+        .select_related("school__county", "project_class__project__institution")
+        .annotate(teacher_got=Coalesce(Subquery(got), 0))
+    )
 
 
 def my_results(*, actor: Actor, run: AllocationRun) -> list[AllocationResult]:

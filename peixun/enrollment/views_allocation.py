@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from peixun.catalog.models import ProjectClass
 from peixun.core.decorators import roles_required
 from peixun.core.errors import DomainError, NotFound
+from peixun.core.exports import export_or_job
 from peixun.core.forms import Form
 from peixun.core.lists import paginate
 from peixun.core.roles import Role
@@ -169,11 +170,12 @@ def run_detail(request, pk):
             verification = services.allocation_verify(actor=actor, run=run)
         except DomainError as exc:
             messages.error(request, exc.message)
-    outcome = request.GET.get("outcome", "")
-    if outcome not in AllocationResult.Outcome.values:
-        outcome = ""
-    school_id = _int(request.GET.get("school"))
-    qs = sel.results(actor=actor, run=run, outcome=outcome, school_id=school_id, q=request.GET.get("q", "").strip())
+    filters = sel.result_filters(request.GET)
+    if request.GET.get("export"):
+        require(actor, "enrollment.allocation.export")
+        params = {key: request.GET.get(key, "") for key in ("outcome", "school", "q")}
+        return export_or_job(request, "enrollment.allocation", {"run": str(run.pk), **params})
+    qs = sel.results(actor=actor, run=run, **filters)
     state = paginate(request, qs)
     summaries = sel.class_summaries(actor=actor, run=run) if run.status == AllocationRun.Status.DONE else []
     schools = None
@@ -192,5 +194,6 @@ def run_detail(request, pk):
             "schools": schools,
             "verification": verification,
             "is_teacher": actor.role == Role.TEACHER,
+            "can_export": run.status == AllocationRun.Status.DONE and can(actor, "enrollment.allocation.export"),
         },
     )

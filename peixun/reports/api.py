@@ -5,6 +5,7 @@ Every endpoint is scoped like the pages: a node outside the actor's scope is a 4
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
@@ -338,6 +339,7 @@ class ExportIn(Schema):
     status: str = ""
     category: str = Field("", max_length=20)
     q: str = Field("", max_length=50)
+    format: Literal["xlsx", "csv"] = "xlsx"
 
 
 class ExportJobOut(Schema):
@@ -349,12 +351,9 @@ class ExportJobOut(Schema):
 
 @router.post("/exports", response={202: ExportJobOut}, summary="导出报表为 Excel（后台任务；完成后从任务下载）")
 def export_start(request, payload: ExportIn):
-    from django.db import transaction
     from django.urls import reverse
 
-    from peixun.core.exports import EXPORTERS
-    from peixun.core.services import job_create
-    from peixun.core.tasks import run_export
+    from peixun.core.exports import export_job
 
     if payload.report not in EXPORTS:
         raise InvalidInput(_("Unknown report."))
@@ -367,16 +366,7 @@ def export_start(request, payload: ExportIn):
         "category": payload.category,
         "q": payload.q,
     }
-    name = EXPORTS[payload.report]
-    export = EXPORTERS[name](actor, params)  # checks the scope now: a node outside it is a 404
-    job = job_create(
-        owner=actor.user,
-        kind="export",
-        title=f"{export.filename}（{export.total}）",
-        params={"exporter": name, "params": params, "grant_id": actor.grant.pk},
-        total=export.total,
-    )
-    transaction.on_commit(lambda: run_export.enqueue(job_id=job.pk))
+    job = export_job(actor, EXPORTS[payload.report], params, fmt=payload.format)  # a node outside the scope: 404
     return 202, {
         "job_id": job.pk,
         "status": job.status,

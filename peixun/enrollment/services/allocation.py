@@ -253,6 +253,8 @@ class Inputs:
     applicants: list[algo.Applicant]
     schools: dict[int, int] = field(default_factory=dict)  # teacher -> school
     users: dict[int, int | None] = field(default_factory=dict)  # teacher -> user id
+    names: dict[int, str] = field(default_factory=dict)  # teacher -> name (the audit records)
+    class_names: dict[int, str] = field(default_factory=dict)  # preferred class -> "project 第n期"
 
 
 def gather_inputs(term: Term, *, share_cap: int | None, score_path: str, lock: bool = False) -> Inputs:
@@ -324,6 +326,8 @@ def gather_inputs(term: Term, *, share_cap: int | None, score_path: str, lock: b
         applicants=applicants,
         schools={pl.teacher_id: pl.teacher.school_id for pl in lists},
         users={pl.teacher_id: pl.teacher.user_id for pl in lists},
+        names={pl.teacher_id: pl.teacher.name for pl in lists},
+        class_names={cid: f"{c.project.name} 第{c.number}期" for cid, c in classes.items()},
     )
 
 
@@ -492,8 +496,103 @@ def _execute(run: AllocationRun) -> None:
         "enrollment.allocation.run",
         run,
         summary=_("%(allocated)s seats to %(placed)s of %(teachers)s teachers") % counts,
-        after={**counts, "seed": str(run.seed), "results_digest": run.results_digest},
+        after={
+            **counts,
+            "seed": str(run.seed),
+            "results_digest": run.results_digest,
+            "teacher_records": len(applicants),
+        },
     )
+    _audit_teachers(actor, run, result, inputs, enrollment_of)
+
+
+TEACHER_AUDIT_ACTION = "enrollment.allocation.teacher"
+AUDIT_CHUNK = 2000
+
+
+def _audit_teachers(actor, run: AllocationRun, result: algo.Result, inputs: Inputs, enrollment_of: dict) -> int:
+    """One audit record per applicant teacher, placed or not, in the run's transaction: what the run
+    did to them (each ranked preference's outcome and reason, the score and lottery number used, the
+    school share cap's effect, the enrollment made).
+
+    Why rows in the audit log and not only a pointer to the run's outcome table
+    (``AllocationResult``): the auditor's role reads the audit log and nothing else (separation of
+    duties), so outcomes kept elsewhere are out of their reach; a complaint ("why did teacher X get
+    nothing?") is answered by searching the log for the teacher; and the outcome table goes with its
+    run while the log is append-only. Written set-wise (``bench/allocation_run.py`` prints the cost).
+    """
+    from itertools import groupby
+
+    from peixun.core.audit import audit_entry
+    from peixun.core.models import AuditLog
+
+    from ..selectors_allocation import reason_text
+
+    count = 0
+    batch: list[AuditLog] = []
+    for teacher_id, group in groupby(result.decisions, key=lambda d: d.teacher_id):
+        decisions = list(group)
+        first = decisions[0]
+        got = [d for d in decisions if d.outcome == algo.Outcome.ALLOCATED]
+        name = inputs.names.get(teacher_id, str(teacher_id))
+        if got:
+            summary = _("Allocation run %(run)s: %(name)s got %(classes)s") % {
+                "run": run.pk,
+                "name": name,
+                "classes": "、".join(
+                    _("choice %(rank)s (%(class)s)")
+                    % {"rank": d.rank, "class": inputs.class_names.get(d.class_id, d.class_id)}
+                    for d in got
+                ),
+            }
+        else:
+            summary = _("Allocation run %(run)s: %(name)s got no seat (%(n)s preferences)") % {
+                "run": run.pk,
+                "name": name,
+                "n": len(decisions),
+            }
+        preferences = []
+        for d in decisions:
+            pref = {
+                "rank": d.rank,
+                "class": d.class_id,
+                "class_name": inputs.class_names.get(d.class_id, ""),
+                "outcome": d.outcome,
+                "reason": reason_text(d),
+            }
+            if d.outcome == algo.Outcome.ALLOCATED:
+                pref["enrollment"] = enrollment_of.get((teacher_id, d.class_id))
+            if d.cutoff_score is not None:
+                pref["cutoff_score"], pref["cutoff_lottery"] = d.cutoff_score, d.cutoff_lottery
+            if d.school_limit is not None:
+                pref["school_count"], pref["school_limit"] = d.school_count, d.school_limit
+            preferences.append(pref)
+        batch.append(
+            audit_entry(
+                actor,
+                TEACHER_AUDIT_ACTION,
+                object_type="roster.teacher",
+                object_id=str(teacher_id),
+                summary=summary,
+                after={
+                    "run": run.pk,
+                    "seed": str(run.seed),
+                    "school": inputs.schools.get(teacher_id),
+                    "score": first.score,
+                    "lottery": first.lottery,
+                    "place": first.position + 1,
+                    "school_share_cap": run.school_share_cap,
+                    "allocated": len(got),
+                    "preferences": preferences,
+                },
+            )
+        )
+        if len(batch) >= AUDIT_CHUNK:
+            count += len(AuditLog.objects.bulk_create(batch))
+            batch = []
+    if batch:
+        count += len(AuditLog.objects.bulk_create(batch))
+    return count
 
 
 @dataclass
