@@ -28,6 +28,7 @@ def load_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            rows = _json_wrapped(model_fields, rows)
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 write = copy.write_row
                 for row in rows:
@@ -48,6 +49,24 @@ def load_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence
             cursor.executemany(sql, batch)
             count += len(batch)
     return count
+
+
+def _json_wrapped(model_fields, rows: Iterable[Sequence]) -> Iterable[Sequence]:
+    """Rows with the values of JSON columns wrapped for COPY (psycopg adapts no bare dict or list)."""
+    json_columns = [i for i, f in enumerate(model_fields) if f.get_internal_type() == "JSONField"]
+    if not json_columns:
+        return rows
+    from psycopg.types.json import Jsonb
+
+    def wrapped():
+        for row in rows:
+            row = list(row)
+            for i in json_columns:
+                if row[i] is not None:
+                    row[i] = Jsonb(row[i])
+            yield row
+
+    return wrapped()
 
 
 class RowWriter:

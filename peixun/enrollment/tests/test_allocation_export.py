@@ -216,3 +216,19 @@ def test_every_applicant_gets_an_audit_record_of_what_the_run_did(zh, world, pro
     auditor = make_actor(Role.AUDITOR, region=province_actor.region)
     found = core_selectors.audit_list(actor=auditor).filter(object_id=str(t["c2"].pk), action=TEACHER_AUDIT_ACTION)
     assert found.count() == 1
+
+
+def test_export_queries_do_not_grow_with_rows(client, world, province_actor, county):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run = allocate(province_actor, world["term"])
+    county_officer = make_actor(Role.COUNTY, region=county)
+    counts = []
+    for actor, rows in ((county_officer, 8), (province_actor, 14)):
+        export(client, actor, run)  # signs in
+        with CaptureQueriesContext(connection) as queries:
+            data = body(export(client, actor, run, format="csv"))
+        assert len(csv_rows(data)[1]) == rows
+        counts.append(len(queries))
+    assert counts[0] == counts[1] and counts[0] <= 16, counts
