@@ -272,6 +272,7 @@ def test_a_setup_activation_with_new_cycles_leaves_the_per_cycle_summary_ready(p
     assert selectors.cycle_totals_definition() == (2020, 3)
 
 
+@pytest.mark.django_db
 def test_activation_job_is_watched_by_every_province_officer_not_by_a_county(client, province, county, school):
     """Job visibility (``core.scopes.visible_jobs``): the owner, every other province officer (policy
     page, job page and ``/api/core/jobs/{id}``), not a county officer; retry and download stay the owner's."""
