@@ -77,6 +77,12 @@ def test_rank_allocate_verify_and_see_the_reason(setup, live_server, phone_page,
     page.click("[data-testid=verify]")
     assert "结果一致" in page.inner_text("[data-testid=verify-result]")
     screenshot(page, "allocation-run-verified")
+    with page.expect_download() as info:
+        page.click("[data-testid=export-csv]")
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    lines = download.path().read_bytes().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("姓名,身份证件号,学校") and len(lines) == 1 + 3  # the two teachers' three preferences
 
     phone_page.goto(f"{live_server.url}/enrollment/allocation/mine/")
     results = phone_page.locator("[data-testid=result-row]")
