@@ -6,7 +6,7 @@ province as ``selection_rush.py`` (100,000 teachers, 2,000 classes of 50 seats),
 rank 3 classes (COPY; popular classes are ranked more often), closes the ranking window and runs the
 allocation job's body (``allocation_execute``: scores, algorithm, enrollments through the seat
 functions, results, notifications, one audit record per applicant teacher, whose share of the run's
-time is printed), then ``allocation_verify``. Prints the time of each step and
+time is printed), then ``allocation_verify`` and the export of the outcomes (csv and xlsx). Prints the time of each step and
 checks that no class is over capacity and that the counters match the seat-holding rows.
 
     .venv/bin/python bench/allocation_run.py [--teachers 100000] [--classes 2000] [--choices 3] [--keep]
@@ -132,6 +132,23 @@ def main() -> int:
         t2 = time.perf_counter()
         check = services.allocation_verify(actor=actor, run=run)
         print(f"verify (recompute and compare, no writes): {time.perf_counter() - t2:.1f} s — same: {check.same}")
+
+        # The outcomes' export (what the background job writes), as the province: every preference.
+        import tempfile
+
+        from peixun.core.exports import EXPORTERS, write_export
+
+        for fmt in ("csv", "xlsx"):
+            t3 = time.perf_counter()
+            export = EXPORTERS["enrollment.allocation"](actor, {"run": str(run.pk)})
+            with tempfile.TemporaryFile() as spool:
+                rows = write_export(spool, export.headers, export.rows, fmt=fmt)
+                size = spool.tell()
+            t_export = time.perf_counter() - t3
+            print(
+                f"export of the outcomes ({fmt}): {t_export:.1f} s for {rows:,} rows, {size / 1e6:.1f} MB "
+                f"({t_export / t_run:.2f} × the run)"
+            )
 
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM catalog_projectclass WHERE seats_taken > capacity")
