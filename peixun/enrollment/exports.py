@@ -12,7 +12,7 @@ from peixun.core.scopes import require
 
 from . import selectors
 from . import selectors_allocation as sel_allocation
-from .models import Enrollment
+from .models import AllocationResult, Enrollment
 
 
 def int_param(value) -> int | None:
@@ -136,7 +136,7 @@ def allocation_headers() -> list[str]:
     ]
 
 
-def allocation_row(r) -> list:
+def allocation_row(r, outcome_labels: dict[str, str]) -> list:
     """One preference's outcome: the page's columns (teacher, school, choice, class, score, lottery,
     outcome, reason) and the facts behind the reason. Nothing in it names the run, so the same
     inputs and seed export the same rows."""
@@ -155,7 +155,7 @@ def allocation_row(r) -> list:
         r.lottery,
         r.position + 1,
         r.draft_round or None,
-        r.get_outcome_display(),
+        outcome_labels.get(r.outcome, r.outcome),
         r.reason,
         r.cutoff_score,
         r.cutoff_lottery,
@@ -172,10 +172,11 @@ def allocation_export(actor, params) -> Export:
     require(actor, "enrollment.allocation.export")
     run = sel_allocation.run_get(actor=actor, run_id=int_param(params.get("run")) or 0)
     qs = sel_allocation.result_lines(actor=actor, run=run, **sel_allocation.result_filters(params))
+    labels = {value: str(label) for value, label in AllocationResult.Outcome.choices}  # translated once
     return Export(
         filename=_("allocation-outcomes") + f"-{run.term.name}-{run.pk}",
         headers=allocation_headers(),
-        rows=(allocation_row(r) for r in qs.iterator(chunk_size=2000)),
+        rows=(allocation_row(r, labels) for r in qs.iterator(chunk_size=2000)),
         total=qs.count(),
         title=_("Allocation outcomes"),
     )

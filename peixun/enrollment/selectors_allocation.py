@@ -149,6 +149,18 @@ def result_lines(*, actor: Actor, run: AllocationRun, **filters) -> QuerySet[All
     return (
         results(actor=actor, run=run, **filters)
         .select_related("school__county", "project_class__project__institution")
+        .only(  # the columns the export writes (a province-wide run has a million rows)
+            *(f.name for f in AllocationResult._meta.concrete_fields),
+            "teacher__name",
+            "teacher__national_id",
+            "school__name",
+            "school__county__name",
+            "project_class__number",
+            "project_class__starts_on",
+            "project_class__ends_on",
+            "project_class__project__name",
+            "project_class__project__institution__name",
+        )
         .annotate(teacher_got=Coalesce(Subquery(got), 0))
     )
 
