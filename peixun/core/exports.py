@@ -31,10 +31,27 @@ def write_xlsx(target, headers: Sequence[str], rows: Iterable[Sequence], *, titl
     sheet.append(header_cells)
     count = 0
     for row in rows:
-        sheet.append(["" if value is None else value for value in row])
+        sheet.append(xlsx_row(sheet, row))
         count += 1
     workbook.save(target)
     return count
+
+
+def xlsx_row(sheet, values: Iterable) -> list:
+    """``values`` ready for ``sheet.append``: None as an empty cell, and text that begins with "=" kept as
+    text — openpyxl stores such a string as a formula, which the spreadsheet would run when the file is
+    opened (formula injection through a name or a remark someone typed)."""
+    return ["" if value is None else _text_cell(sheet, value) if _formula_like(value) else value for value in values]
+
+
+def _formula_like(value) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def _text_cell(sheet, value: str):
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 CSV_TYPE = "text/csv; charset=utf-8"

@@ -18,6 +18,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from peixun.core.choices import TrainingFormat
+from peixun.core.exports import xlsx_row
 from peixun.core.masking import mask_national_id
 
 from .models import ResultSheet
@@ -79,7 +80,7 @@ def template_bytes(sheet: ResultSheet) -> bytes:
             H_PASSED: "" if r.passed is None else ("合格" if r.passed else "不合格"),
             H_REMARKS: r.remarks,
         }
-        ws.append([values[h] for h in headers])
+        ws.append(xlsx_row(ws, [values[h] for h in headers]))
     last = max(ws.max_row, 2)
     passed_col = ws.cell(row=1, column=headers.index(H_PASSED) + 1).column_letter
     check = DataValidation(type="list", formula1='"合格,不合格"', allow_blank=True)

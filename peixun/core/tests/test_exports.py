@@ -68,3 +68,22 @@ def test_failed_job_can_be_retried(client, county, monkeypatch):
     call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_xlsx():
+    import io
+    import zipfile
+
+    from openpyxl import Workbook, load_workbook
+
+    from peixun.core.exports import write_xlsx, xlsx_row
+
+    out = io.BytesIO()
+    write_xlsx(out, ["姓名", "备注"], [["张三", '=HYPERLINK("http://evil.example","点我")'], ["李四", None]])
+    assert b"<f>" not in zipfile.ZipFile(io.BytesIO(out.getvalue())).read("xl/worksheets/sheet1.xml")
+    rows = list(load_workbook(io.BytesIO(out.getvalue())).active.iter_rows(min_row=2, values_only=True))
+    assert rows == [("张三", '=HYPERLINK("http://evil.example","点我")'), ("李四", None)]
+
+    book = Workbook()  # a normal (not write-only) sheet, as the results template uses
+    book.active.append(xlsx_row(book.active, ["=1+1", 2]))
+    assert [c.data_type for c in book.active[1]] == ["s", "n"]
