@@ -48,13 +48,13 @@ from .policy import PRESETS, Rules, preset_data
 
 def _bump_total(entry: LedgerEntry, rules: Rules) -> None:
     """Keep the summaries and the teacher's stored standing in step with the ledger, in the posting's transaction.
+    The caller has locked the teacher and checked ``rules`` with ``rules_after_lock``.
 
     The teacher row is locked first (FOR NO KEY UPDATE: ledger inserts still reference it), before
     any summary row: the rebuilds lock their teachers the same way before they replace those rows,
     so a posting and a rebuild take turns instead of deadlocking. The rebuilds lock teachers in id
     order, so a transaction that posts for several teachers does so in id order too.
     """
-    rules = rules_after_lock(entry.teacher_id, rules)
     _bump(
         CycleTotal,
         {
@@ -359,6 +359,7 @@ def _reverse(entries: Iterable[LedgerEntry], *, actor: Actor | None, reason: str
             actor=actor.user if actor is not None else None,
             note=(reason or "")[:300],
         )
+        rules = rules_after_lock(original.teacher_id, rules)
         try:
             with transaction.atomic():
                 reversal.save()
